@@ -1,0 +1,177 @@
+//! Settings: read once from the environment, validated, secrets redacted.
+//!
+//! Every variable of design.md section 3 maps to one field of [`Settings`].
+//! Tests build `Settings` directly (see [`Settings::for_tests`]) instead of
+//! touching the process environment.
+
+use std::fmt;
+
+/// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
+/// print `<redacted>`; the value is reached only through [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for signing or sending; never for logging.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How requests to the VPCEP (and SMN) API are authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// AK/SK, signed as SDK-HMAC-SHA256; `security_token` for temporary credentials.
+    AkSk {
+        ak: String,
+        sk: Secret,
+        security_token: Option<Secret>,
+    },
+    /// A fixed IAM token sent as `X-Auth-Token` (`WARDEN_AUTH_TOKEN`).
+    Token(Secret),
+    /// An IAM token obtained by password from `endpoint` and renewed before expiry.
+    Password {
+        endpoint: String,
+        user: String,
+        password: Secret,
+        domain: String,
+    },
+}
+
+/// What the approve job does with a pending connection from an account not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAllowed {
+    /// Leave it pending (the default).
+    Leave,
+    /// Reject it.
+    Reject,
+}
+
+/// The body format of alert webhooks (`WARDEN_ALERT_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertFormat {
+    /// `{"text": ...}`: Slack, Mattermost, Rocket.Chat incoming webhooks.
+    Slack,
+    /// Prometheus Alertmanager v2 `POST /api/v2/alerts` array.
+    Alertmanager,
+    /// The alert objects as they are.
+    Json,
+}
+
+/// How HTTP events are authenticated (`WARDEN_WEBHOOK_AUTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAuth {
+    /// HMAC-SHA256 signature headers, checked against `WARDEN_WEBHOOK_SECRET`.
+    Hmac,
+    /// None: the platform authenticates (e.g. a Function URL with AWS_IAM).
+    None,
+}
+
+/// All settings of the warden. See README.md for each variable.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub credentials: Credentials,
+    /// `HUAWEICLOUD_SDK_PROJECT_ID`.
+    pub project_id: String,
+    /// `WARDEN_REGION`.
+    pub region: Option<String>,
+    /// `WARDEN_VPCEP_ENDPOINT`, or derived from the region; no trailing slash.
+    pub vpcep_endpoint: String,
+    /// `WARDEN_ALLOWED_DOMAINS` without the `service-whitelist` entry.
+    pub allowed_domains: Vec<String>,
+    /// `service-whitelist` was among `WARDEN_ALLOWED_DOMAINS`.
+    pub allow_service_whitelist: bool,
+    /// `WARDEN_SERVICE_IDS`; empty means all of the project's services.
+    pub service_ids: Vec<String>,
+    /// `WARDEN_NOT_ALLOWED`.
+    pub not_allowed: NotAllowed,
+    /// `WARDEN_QUOTA_WARN_PERCENT`.
+    pub quota_warn_percent: f64,
+    /// `WARDEN_QUOTA_CRITICAL_PERCENT`.
+    pub quota_critical_percent: f64,
+    /// `WARDEN_QUOTA_MIN_FREE`.
+    pub quota_min_free: Option<u64>,
+    /// `WARDEN_ALERT_WEBHOOK_URL` (may hold a secret path: never logged whole).
+    pub alert_webhook_url: Option<Secret>,
+    /// `WARDEN_ALERT_FORMAT`.
+    pub alert_format: AlertFormat,
+    /// `WARDEN_SMN_TOPIC_URN`.
+    pub smn_topic_urn: Option<String>,
+    /// `WARDEN_SMN_ENDPOINT`, or derived from the region.
+    pub smn_endpoint: Option<String>,
+    /// `WARDEN_GC` is `on`.
+    pub gc_enabled: bool,
+    /// `WARDEN_GC_MIN_AGE_MINUTES`.
+    pub gc_min_age_minutes: u64,
+    /// `WARDEN_GC_MAX_DELETES`.
+    pub gc_max_deletes: usize,
+    /// `WARDEN_GC_KEEP_TAG`.
+    pub gc_keep_tag: String,
+    /// `WARDEN_WEBHOOK_SECRET`.
+    pub webhook_secret: Option<Secret>,
+    /// `WARDEN_WEBHOOK_AUTH`.
+    pub webhook_auth: WebhookAuth,
+    /// `WARDEN_MAX_CONCURRENCY`.
+    pub max_concurrency: usize,
+    /// `WARDEN_HTTP_TIMEOUT_SECS`.
+    pub http_timeout_secs: u64,
+    /// `WARDEN_MAX_RETRIES`.
+    pub max_retries: u32,
+    /// `WARDEN_DRY_RUN`.
+    pub dry_run: bool,
+}
+
+impl Settings {
+    /// Settings with every default of design.md section 3, AK/SK credentials
+    /// and the given endpoint and project: the starting point for tests and the demo.
+    pub fn for_tests(vpcep_endpoint: &str, project_id: &str, ak: &str, sk: &str) -> Self {
+        Self {
+            credentials: Credentials::AkSk {
+                ak: ak.to_owned(),
+                sk: Secret::new(sk),
+                security_token: None,
+            },
+            project_id: project_id.to_owned(),
+            region: None,
+            vpcep_endpoint: vpcep_endpoint.trim_end_matches('/').to_owned(),
+            allowed_domains: Vec::new(),
+            allow_service_whitelist: false,
+            service_ids: Vec::new(),
+            not_allowed: NotAllowed::Leave,
+            quota_warn_percent: 80.0,
+            quota_critical_percent: 95.0,
+            quota_min_free: None,
+            alert_webhook_url: None,
+            alert_format: AlertFormat::Slack,
+            smn_topic_urn: None,
+            smn_endpoint: None,
+            gc_enabled: true,
+            gc_min_age_minutes: 60,
+            gc_max_deletes: 20,
+            gc_keep_tag: "warden-keep".to_owned(),
+            webhook_secret: None,
+            webhook_auth: WebhookAuth::Hmac,
+            max_concurrency: 16,
+            http_timeout_secs: 10,
+            max_retries: 4,
+            dry_run: false,
+        }
+    }
+}

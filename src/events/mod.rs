@@ -1,0 +1,99 @@
+//! Wire formats in, one [`Trigger`] out.
+//!
+//! Every event source of design.md section 4 is recognised by its marker
+//! fields and decoded into a [`Decoded`]: the [`Trigger`] the jobs act on, and
+//! the [`Reply`] shape the runtime must answer in. No handler sees a wire format.
+
+use serde::{Deserialize, Serialize};
+
+/// A job the warden can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Job {
+    /// Accept allowlisted pending connections.
+    Approve,
+    /// Read quotas and alert.
+    Quota,
+    /// Delete failed endpoints.
+    Gc,
+}
+
+impl Job {
+    /// Every job, in the order a tick runs them.
+    pub const ALL: [Job; 3] = [Job::Approve, Job::Quota, Job::Gc];
+
+    /// The job's name as in settings, events and the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Approve => "approve",
+            Job::Quota => "quota",
+            Job::Gc => "gc",
+        }
+    }
+}
+
+impl std::str::FromStr for Job {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "approve" => Ok(Job::Approve),
+            "quota" => Ok(Job::Quota),
+            "gc" => Ok(Job::Gc),
+            other => Err(format!(
+                "unknown job {other:?}: expected approve, quota or gc"
+            )),
+        }
+    }
+}
+
+/// "Look at this service (and endpoint)": where to look, never what to do.
+/// The approve job re-reads the connection from the API before acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The endpoint service the connection is for.
+    pub service_id: String,
+    /// The connecting endpoint; absent means every pending connection of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<String>,
+}
+
+/// One message of a batch (an SQS, SNS or SMN record, or a single webhook body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The record's id to report back when it fails (SQS `messageId`).
+    pub id: Option<String>,
+    /// The notice, or why the record's body is not one.
+    pub notice: Result<Notice, String>,
+}
+
+/// What an invocation asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// A schedule tick running these jobs (all three unless a subset was named).
+    Tick { jobs: Vec<Job> },
+    /// New-connection notices: run the approve job for each.
+    Connections(Vec<Record>),
+}
+
+/// How the runtime must shape its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The report itself (schedules, direct invocations, SNS, SMN, cloud events).
+    Report,
+    /// An HTTP response in API Gateway payload 2.0 / Function URL form.
+    HttpV2,
+    /// An HTTP response in API Gateway REST (payload 1.0) / FunctionGraph APIG form.
+    HttpV1,
+    /// An SQS partial batch response (`batchItemFailures`).
+    Sqs,
+}
+
+/// A decoded event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The source it came from, e.g. `sqs` or `eventbridge`, for logs.
+    pub source: &'static str,
+    pub trigger: Trigger,
+    pub reply: Reply,
+}

@@ -1,0 +1,1 @@
+//! The VPCEP client against a local test server.

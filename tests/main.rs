@@ -1,0 +1,4 @@
+//! Integration tests: the warden against local servers it starts itself.
+
+mod client;
+mod events;

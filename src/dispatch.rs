@@ -1,1 +1,84 @@
-//! (in progress)
+//! Trigger in, report out: the one place that knows every job.
+
+use std::time::Instant;
+
+use tracing::{info_span, Instrument};
+
+use crate::events::{Job, Notice, Trigger};
+use crate::jobs::{approve, gc, quota, Ctx};
+use crate::report::Report;
+
+/// What one invocation did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub report: Report,
+    /// Ids of the records that failed (SQS `messageId`s), to be retried.
+    pub failed_records: Vec<String>,
+}
+
+/// Runs the jobs `trigger` asks for and reports.
+pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
+    let started = Instant::now();
+    let calls_before = ctx.client.api_calls();
+    let mut outcome = match trigger {
+        Trigger::Tick { jobs } => {
+            let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
+            let span = info_span!("tick", jobs = %names.join(","), dry_run = ctx.dry_run());
+            Outcome {
+                report: tick(ctx, &jobs).instrument(span).await,
+                failed_records: Vec::new(),
+            }
+        }
+        Trigger::Connections(records) => {
+            let span = info_span!("connections", records = records.len(), dry_run = ctx.dry_run());
+            connections(ctx, records).instrument(span).await
+        }
+    };
+    outcome.report.api_calls = ctx.client.api_calls().saturating_sub(calls_before);
+    outcome.report.duration_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
+    outcome
+}
+
+/// A tick runs its jobs side by side under the client's one concurrency limit.
+async fn tick(ctx: &Ctx, jobs: &[Job]) -> Report {
+    let wants = |j: Job| jobs.is_empty() || jobs.contains(&j);
+    let (a, q, g) = tokio::join!(
+        async { if wants(Job::Approve) { Some(approve::sweep(ctx).await) } else { None } },
+        async { if wants(Job::Quota) { Some(quota::run(ctx).await) } else { None } },
+        async { if wants(Job::Gc) { Some(gc::run(ctx).await) } else { None } },
+    );
+    let mut report = Report::new("tick", ctx.dry_run());
+    for part in [a, q, g].into_iter().flatten() {
+        report.merge(part);
+    }
+    report
+}
+
+/// Each record is handled on its own: a malformed one, or one whose work failed,
+/// is listed as failed; the others are processed once.
+async fn connections(ctx: &Ctx, records: Vec<crate::events::Record>) -> Outcome {
+    let mut report = Report::new("connection", ctx.dry_run());
+    let mut failed_records = Vec::new();
+    let mut notices: Vec<Notice> = Vec::new();
+    let mut ids: Vec<Option<String>> = Vec::new();
+    for (i, record) in records.into_iter().enumerate() {
+        match record.notice {
+            Ok(notice) => {
+                notices.push(notice);
+                ids.push(record.id);
+            }
+            Err(message) => {
+                let target = record.id.clone().unwrap_or_else(|| format!("record {i}"));
+                report.error("approve", &target, message, false);
+                failed_records.extend(record.id);
+            }
+        }
+    }
+    for (part, id) in approve::run_all(ctx, notices).await.into_iter().zip(ids) {
+        if !part.is_clean() {
+            failed_records.extend(id);
+        }
+        report.merge(part);
+    }
+    Outcome { report, failed_records }
+}

@@ -1,1 +1,43 @@
-fn main() {}
+//! vpcep-warden: serves Lambda invocations when `AWS_LAMBDA_RUNTIME_API` is
+//! set, otherwise runs the command line.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vpcep_warden::config::Settings;
+use vpcep_warden::jobs::Ctx;
+use vpcep_warden::runtime::{cli, lambda};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return serve_lambda().await;
+    }
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "vpcep_warden=info,warn".into()),
+        )
+        .init();
+    cli::run(cli).await
+}
+
+async fn serve_lambda() -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber();
+    let ctx = match Settings::from_env().map_err(|e| e.to_string()).and_then(|s| Ctx::new(s).map_err(|e| e.to_string())) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid settings");
+            return ExitCode::from(cli::EXIT_BAD_INPUT);
+        }
+    };
+    match lambda::serve(ctx).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,186 @@
-//! (in progress)
+//! The report: one JSON object per invocation (design.md section 5), returned
+//! to the caller and logged as one line.
+
+use serde::{Deserialize, Serialize};
+
+/// A connection the approve job accepted or rejected (or would have, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionEntry {
+    pub service_id: String,
+    pub endpoint_id: String,
+    pub domain_id: String,
+}
+
+/// A connection left pending, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEntry {
+    pub service_id: String,
+    pub endpoint_id: String,
+    pub domain_id: String,
+    pub reason: String,
+}
+
+/// A failed endpoint the gc job deleted (or would have, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedEntry {
+    pub endpoint_id: String,
+    pub endpoint_service_id: String,
+    pub updated_at: String,
+    /// Why the endpoint failed, as the API reported it (empty when it did not say).
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// A failed endpoint the gc job did not delete, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEntry {
+    pub endpoint_id: String,
+    pub reason: String,
+}
+
+/// Quota usage level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warning,
+    Critical,
+}
+
+impl Level {
+    /// The level's name as in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+/// One quota as read, with its level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub used: u64,
+    pub quota: u64,
+    pub percent: f64,
+    pub level: Level,
+}
+
+/// An alert raised by the quota job and the sinks it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEntry {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: Level,
+    pub dedup_key: String,
+    pub sinks: Vec<String>,
+}
+
+/// Something that failed: which job, on what, why, and whether a retry may help.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEntry {
+    pub job: String,
+    pub target: String,
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// The outcome of one invocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `tick` or `connection`.
+    pub trigger: String,
+    pub dry_run: bool,
+    pub approved: Vec<ConnectionEntry>,
+    pub rejected: Vec<ConnectionEntry>,
+    pub left_pending: Vec<PendingEntry>,
+    pub deleted: Vec<DeletedEntry>,
+    pub gc_skipped: Vec<SkippedEntry>,
+    pub quotas: Vec<QuotaEntry>,
+    pub alerts: Vec<AlertEntry>,
+    pub errors: Vec<ErrorEntry>,
+    pub api_calls: u64,
+    pub duration_ms: u64,
+}
+
+impl Report {
+    /// An empty report for a trigger of the given kind.
+    pub fn new(trigger: &str, dry_run: bool) -> Self {
+        Self {
+            trigger: trigger.to_owned(),
+            dry_run,
+            approved: Vec::new(),
+            rejected: Vec::new(),
+            left_pending: Vec::new(),
+            deleted: Vec::new(),
+            gc_skipped: Vec::new(),
+            quotas: Vec::new(),
+            alerts: Vec::new(),
+            errors: Vec::new(),
+            api_calls: 0,
+            duration_ms: 0,
+        }
+    }
+
+    /// Records a failure.
+    pub fn error(&mut self, job: &str, target: &str, message: String, retryable: bool) {
+        self.errors.push(ErrorEntry {
+            job: job.to_owned(),
+            target: target.to_owned(),
+            message,
+            retryable,
+        });
+    }
+
+    /// Adds the lists of `part` (a job's or a record's report) to this one.
+    pub fn merge(&mut self, part: Report) {
+        self.approved.extend(part.approved);
+        self.rejected.extend(part.rejected);
+        self.left_pending.extend(part.left_pending);
+        self.deleted.extend(part.deleted);
+        self.gc_skipped.extend(part.gc_skipped);
+        self.quotas.extend(part.quotas);
+        self.alerts.extend(part.alerts);
+        self.errors.extend(part.errors);
+    }
+
+    /// The report as one JSON line.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("a report always serializes")
+    }
+
+    /// Whether every action succeeded.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_report_has_every_key_of_the_contract() {
+        let value = serde_json::to_value(Report::new("tick", true)).unwrap();
+        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        for key in [
+            "trigger", "dry_run", "approved", "rejected", "left_pending", "deleted",
+            "gc_skipped", "quotas", "alerts", "errors", "api_calls", "duration_ms",
+        ] {
+            assert!(keys.contains(&key), "missing {key}");
+        }
+        assert_eq!(value["trigger"], "tick");
+        assert_eq!(value["dry_run"], true);
+    }
+
+    #[test]
+    fn levels_serialize_in_lower_case() {
+        let q = QuotaEntry { kind: "endpoint".into(), used: 143, quota: 150, percent: 95.3, level: Level::Critical };
+        let v = serde_json::to_value(q).unwrap();
+        assert_eq!(v["level"], "critical");
+        assert_eq!(v["type"], "endpoint");
+    }
+}

@@ -2,3 +2,5 @@
 
 mod client;
 mod events;
+mod helpers;
+mod jobs;

@@ -1,1 +1,67 @@
-//! (in progress)
+//! The three jobs. Each is a pure planner (what to do, with a reason) and an
+//! executor that carries the plan out through the client; a dry run stops
+//! after the plan.
+
+pub mod approve;
+pub mod gc;
+pub mod quota;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::alerts::Sinks;
+use crate::config::Settings;
+use crate::vpcep::Client;
+
+/// What every job needs: settings, the API client, the alert sinks and the deadline.
+#[derive(Clone)]
+pub struct Ctx {
+    pub settings: Arc<Settings>,
+    pub client: Client,
+    pub sinks: Arc<Sinks>,
+    /// When the invocation must have answered (the Lambda deadline); `None` from the CLI.
+    pub deadline: Option<Instant>,
+}
+
+impl Ctx {
+    /// Builds the client and the sinks once; they are kept across warm invocations.
+    pub fn new(settings: Settings) -> Result<Self, crate::vpcep::ApiError> {
+        let client = Client::from_settings(&settings)?;
+        let sinks = Sinks::from_settings(&settings, &client);
+        Ok(Self {
+            settings: Arc::new(settings),
+            client,
+            sinks: Arc::new(sinks),
+            deadline: None,
+        })
+    }
+
+    /// The same context with a deadline for one invocation.
+    pub fn with_deadline(&self, deadline: Option<Instant>) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
+        }
+    }
+
+    /// Whether there is still time to start one more unit of work: one request
+    /// may take up to the HTTP timeout, so that much must remain.
+    pub fn has_time(&self) -> bool {
+        match self.deadline {
+            None => true,
+            Some(deadline) => {
+                let reserve = Duration::from_secs(self.settings.http_timeout_secs.max(1));
+                deadline.saturating_duration_since(Instant::now()) > reserve
+            }
+        }
+    }
+
+    /// Whether this run only plans.
+    pub fn dry_run(&self) -> bool {
+        self.settings.dry_run
+    }
+}
+
+/// The message recorded for work not started because the deadline was near.
+pub const DEADLINE_REASON: &str =
+    "not started: too little time left before the invocation deadline; the next run picks it up";

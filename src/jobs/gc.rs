@@ -1,0 +1,269 @@
+//! The gc job: delete our own VPC endpoints stuck in `failed`, safely.
+//!
+//! An endpoint is deleted only when it is `failed`, its `updated_at` is older
+//! than `WARDEN_GC_MIN_AGE_MINUTES`, it does not carry the keep tag, and the
+//! run has not reached `WARDEN_GC_MAX_DELETES`. The listing only nominates:
+//! each endpoint is re-read right before its deletion and deleted only if it
+//! still qualifies. Oldest first, so a capped run makes steady progress.
+
+use time::{Duration, OffsetDateTime};
+use tokio::task::JoinSet;
+use tracing::info;
+
+use super::{Ctx, DEADLINE_REASON};
+use crate::report::{DeletedEntry, Report, SkippedEntry};
+use crate::vpcep::{ApiError, Endpoint};
+
+/// The status of an endpoint that failed to be created.
+pub const FAILED: &str = "failed";
+
+/// The rules an endpoint must pass to be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    pub now: OffsetDateTime,
+    pub min_age: Duration,
+    pub keep_tag: String,
+    pub max_deletes: usize,
+}
+
+/// The decision for the failed endpoints of one listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// To delete, oldest first.
+    pub delete: Vec<Endpoint>,
+    pub skip: Vec<SkippedEntry>,
+}
+
+/// Why `endpoint` must not be deleted now, or `None` when it may be (the cap aside).
+pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
+    if endpoint.status != FAILED {
+        return Some(format!("status is {:?}, not failed", endpoint.status));
+    }
+    if endpoint.tags.iter().any(|t| t.key == rules.keep_tag) {
+        return Some(format!("tagged {}", rules.keep_tag));
+    }
+    let Some(updated) = crate::vpcep::parse_time(&endpoint.updated_at) else {
+        return Some(format!(
+            "updated_at {:?} is not a time; left alone to be safe",
+            endpoint.updated_at
+        ));
+    };
+    let age = rules.now - updated;
+    if age < rules.min_age {
+        return Some(format!(
+            "failed {} minutes ago, younger than WARDEN_GC_MIN_AGE_MINUTES={}",
+            age.whole_minutes().max(0),
+            rules.min_age.whole_minutes()
+        ));
+    }
+    None
+}
+
+/// Plans a run over the listed endpoints. Only failed ones are considered; the
+/// others are not listed in the plan at all.
+pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Plan {
+    let mut plan = Plan::default();
+    let mut eligible: Vec<(OffsetDateTime, Endpoint)> = Vec::new();
+    for e in endpoints.into_iter().filter(|e| e.status == FAILED) {
+        match refusal(&e, rules) {
+            Some(reason) => plan.skip.push(SkippedEntry { endpoint_id: e.id, reason }),
+            None => {
+                let at = crate::vpcep::parse_time(&e.updated_at).unwrap_or(rules.now);
+                eligible.push((at, e));
+            }
+        }
+    }
+    eligible.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    for (i, (_, e)) in eligible.into_iter().enumerate() {
+        if i < rules.max_deletes {
+            plan.delete.push(e);
+        } else {
+            plan.skip.push(SkippedEntry {
+                endpoint_id: e.id,
+                reason: format!(
+                    "over WARDEN_GC_MAX_DELETES={} for this run; left for the next",
+                    rules.max_deletes
+                ),
+            });
+        }
+    }
+    plan
+}
+
+/// The report entry for a deleted endpoint, with the failure the API reported.
+pub fn deleted_entry(e: &Endpoint) -> DeletedEntry {
+    let first = e.error.first();
+    DeletedEntry {
+        endpoint_id: e.id.clone(),
+        endpoint_service_id: e.endpoint_service_id.clone(),
+        updated_at: e.updated_at.clone(),
+        error_code: first.map(|x| x.error_code.clone()).unwrap_or_default(),
+        error_message: first.map(|x| x.error_message.clone()).unwrap_or_default(),
+    }
+}
+
+fn rules_of(ctx: &Ctx) -> Rules {
+    let s = &ctx.settings;
+    Rules {
+        now: OffsetDateTime::now_utc(),
+        min_age: Duration::minutes(s.gc_min_age_minutes.min(i64::MAX as u64) as i64),
+        keep_tag: s.gc_keep_tag.clone(),
+        max_deletes: s.gc_max_deletes,
+    }
+}
+
+/// Lists the project's endpoints, keeping only the failed ones (page by page,
+/// so memory follows the failed count, not the estate).
+async fn failed_endpoints(ctx: &Ctx) -> Result<Vec<Endpoint>, ApiError> {
+    let mut failed = Vec::new();
+    ctx.client
+        .for_each_endpoint_page(|page| failed.extend(page.into_iter().filter(|e| e.status == FAILED)))
+        .await?;
+    Ok(failed)
+}
+
+/// Runs the gc job.
+pub async fn run(ctx: &Ctx) -> Report {
+    let mut report = Report::new("tick", ctx.dry_run());
+    if !ctx.settings.gc_enabled {
+        return report;
+    }
+    let listed = match failed_endpoints(ctx).await {
+        Ok(l) => l,
+        Err(e) => {
+            // No deletion is based on a half-read list.
+            report.error("gc", "vpc endpoints", e.to_string(), e.is_retryable());
+            return report;
+        }
+    };
+    let rules = rules_of(ctx);
+    let plan = plan(listed, &rules);
+    report.gc_skipped.extend(plan.skip);
+    if ctx.dry_run() {
+        report.deleted.extend(plan.delete.iter().map(deleted_entry));
+        return report;
+    }
+    let mut set = JoinSet::new();
+    for e in plan.delete {
+        if !ctx.has_time() {
+            report.gc_skipped.push(SkippedEntry { endpoint_id: e.id, reason: DEADLINE_REASON.to_owned() });
+            continue;
+        }
+        let ctx = ctx.clone();
+        let rules = rules.clone();
+        set.spawn(async move { recheck_and_delete(&ctx, e, &rules).await });
+    }
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Outcome::Deleted(entry)) => report.deleted.push(entry),
+            Ok(Outcome::Skipped(entry)) => report.gc_skipped.push(entry),
+            Ok(Outcome::Failed(id, e)) => {
+                report.error("gc", &format!("endpoint {id}"), e.to_string(), e.is_retryable())
+            }
+            Err(_) => report.error("gc", "vpc endpoints", "a deletion task ended abnormally".into(), true),
+        }
+    }
+    report
+}
+
+enum Outcome {
+    Deleted(DeletedEntry),
+    Skipped(SkippedEntry),
+    Failed(String, ApiError),
+}
+
+/// Re-reads one endpoint and deletes it only if it still qualifies.
+async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outcome {
+    let current = match ctx.client.get_endpoint(&listed.id).await {
+        Ok(e) => e,
+        Err(e) if e.is_not_found() => {
+            return Outcome::Skipped(SkippedEntry {
+                endpoint_id: listed.id,
+                reason: "already gone when re-read".into(),
+            })
+        }
+        Err(e) => return Outcome::Failed(listed.id, e),
+    };
+    if let Some(reason) = refusal(&current, rules) {
+        return Outcome::Skipped(SkippedEntry {
+            endpoint_id: listed.id,
+            reason: format!("changed since listing: {reason}"),
+        });
+    }
+    match ctx.client.delete_endpoint(&current.id).await {
+        Ok(()) => {
+            info!(endpoint_id = %current.id, updated_at = %current.updated_at, "failed endpoint deleted");
+            Outcome::Deleted(deleted_entry(&current))
+        }
+        Err(e) => Outcome::Failed(current.id, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn ep(id: &str, status: &str, updated_at: &str, tags: &[&str]) -> Endpoint {
+        let tags: Vec<_> = tags.iter().map(|k| serde_json::json!({"key": k, "value": ""})).collect();
+        serde_json::from_value(serde_json::json!({
+            "id": id, "status": status, "endpoint_service_id": "svc",
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": updated_at, "tags": tags,
+            "error": [{"error_code": "EndPoint.2022", "error_message": "Failed to create an endpoint."}]
+        }))
+        .unwrap()
+    }
+
+    fn rules(max: usize) -> Rules {
+        Rules {
+            now: datetime!(2026-11-23 12:00 UTC),
+            min_age: Duration::minutes(60),
+            keep_tag: "warden-keep".into(),
+            max_deletes: max,
+        }
+    }
+
+    #[test]
+    fn gc_deletes_old_failed_endpoints_only() {
+        let plan = plan(
+            [
+                ep("old", FAILED, "2026-11-23T10:00:00Z", &[]),
+                ep("young", FAILED, "2026-11-23T11:30:00Z", &[]),
+                ep("kept", FAILED, "2026-11-20T00:00:00Z", &["warden-keep"]),
+                ep("fine", "accepted", "2026-01-01T00:00:00Z", &[]),
+                ep("odd", FAILED, "yesterday", &[]),
+            ],
+            &rules(20),
+        );
+        let deleted: Vec<_> = plan.delete.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(deleted, ["old"]);
+        let skipped: Vec<_> = plan.skip.iter().map(|s| (s.endpoint_id.as_str(), s.reason.as_str())).collect();
+        assert_eq!(skipped.len(), 3);
+        assert!(skipped.iter().any(|(id, r)| *id == "young" && r.contains("30 minutes")));
+        assert!(skipped.iter().any(|(id, r)| *id == "kept" && r.contains("warden-keep")));
+        assert!(skipped.iter().any(|(id, r)| *id == "odd" && r.contains("not a time")));
+    }
+
+    #[test]
+    fn gc_caps_deletions_oldest_first() {
+        let plan = plan(
+            [
+                ep("b", FAILED, "2026-11-02T00:00:00Z", &[]),
+                ep("a", FAILED, "2026-11-01T00:00:00Z", &[]),
+                ep("c", FAILED, "2026-11-03T00:00:00Z", &[]),
+            ],
+            &rules(2),
+        );
+        let deleted: Vec<_> = plan.delete.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(deleted, ["a", "b"]);
+        assert_eq!(plan.skip[0].endpoint_id, "c");
+        assert!(plan.skip[0].reason.contains("WARDEN_GC_MAX_DELETES=2"));
+    }
+
+    #[test]
+    fn the_failure_reason_travels_to_the_report() {
+        let entry = deleted_entry(&ep("x", FAILED, "2026-11-01T00:00:00Z", &[]));
+        assert_eq!(entry.error_code, "EndPoint.2022");
+        assert_eq!(entry.error_message, "Failed to create an endpoint.");
+    }
+}

@@ -1,0 +1,152 @@
+//! The quota job: read the VPCEP quotas, grade each, and raise one alert per
+//! crossed level. Alerts carry a stable `dedup_key`, so a receiver that
+//! deduplicates (Alertmanager) pages once, however often the job runs.
+
+use super::Ctx;
+use crate::alerts::Alert;
+use crate::config::Settings;
+use crate::report::{Level, QuotaEntry, Report};
+use crate::vpcep::Quota;
+
+/// The levels that grade usage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Levels {
+    pub warn_percent: f64,
+    pub critical_percent: f64,
+    /// Also warn when fewer than this many free slots remain.
+    pub min_free: Option<u64>,
+}
+
+impl Levels {
+    /// The levels configured in `settings`.
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            warn_percent: s.quota_warn_percent,
+            critical_percent: s.quota_critical_percent,
+            min_free: s.quota_min_free,
+        }
+    }
+}
+
+/// Percent of `quota` that `used` takes; a zero quota with anything used is 100 %.
+pub fn percent(used: u64, quota: u64) -> f64 {
+    if quota == 0 {
+        if used == 0 { 0.0 } else { 100.0 }
+    } else {
+        used as f64 * 100.0 / quota as f64
+    }
+}
+
+/// Grades one quota, and says why when it is not `ok`.
+pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
+    let pct = percent(q.used, q.quota);
+    let free = q.quota.saturating_sub(q.used);
+    let (level, why) = if pct >= levels.critical_percent {
+        (Level::Critical, Some(format!("{pct:.0}% used, critical level is {}%", levels.critical_percent)))
+    } else if pct >= levels.warn_percent {
+        (Level::Warning, Some(format!("{pct:.0}% used, warning level is {}%", levels.warn_percent)))
+    } else if levels.min_free.is_some_and(|min| free < min) {
+        (Level::Warning, Some(format!("{free} free, fewer than WARDEN_QUOTA_MIN_FREE={}", levels.min_free.unwrap_or(0))))
+    } else {
+        (Level::Ok, None)
+    };
+    let entry = QuotaEntry {
+        kind: q.kind.clone(),
+        used: q.used,
+        quota: q.quota,
+        percent: (pct * 10.0).round() / 10.0,
+        level,
+    };
+    (entry, why)
+}
+
+/// Grades every quota and builds the alerts for those above `ok`.
+pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEntry>, Vec<Alert>) {
+    let mut entries = Vec::with_capacity(quotas.len());
+    let mut alerts = Vec::new();
+    for q in quotas {
+        let (entry, why) = grade(q, levels);
+        if let Some(reason) = why {
+            alerts.push(Alert {
+                kind: entry.kind.clone(),
+                level: entry.level,
+                used: entry.used,
+                quota: entry.quota,
+                percent: entry.percent,
+                project_id: project_id.to_owned(),
+                dedup_key: format!("vpcep-quota/{project_id}/{}/{}", entry.kind, entry.level.name()),
+                reason,
+            });
+        }
+        entries.push(entry);
+    }
+    (entries, alerts)
+}
+
+/// Runs the quota job: read, grade, alert.
+pub async fn run(ctx: &Ctx) -> Report {
+    let mut report = Report::new("tick", ctx.dry_run());
+    let quotas = match ctx.client.quotas().await {
+        Ok(q) => q,
+        Err(e) => {
+            report.error("quota", "quotas", e.to_string(), e.is_retryable());
+            return report;
+        }
+    };
+    let (entries, alerts) = plan(&quotas, &Levels::from_settings(&ctx.settings), ctx.client.project_id());
+    report.quotas = entries;
+    let delivered = ctx.sinks.deliver(&alerts, ctx.dry_run()).await;
+    report.alerts = delivered.alerts;
+    report.errors.extend(delivered.errors);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(used: u64, quota: u64) -> Quota {
+        serde_json::from_value(serde_json::json!({"type": "endpoint", "used": used, "quota": quota})).unwrap()
+    }
+
+    const LEVELS: Levels = Levels { warn_percent: 80.0, critical_percent: 95.0, min_free: None };
+
+    #[test]
+    fn quota_levels_at_79_80_95_and_100_percent() {
+        let got: Vec<Level> = [79, 80, 95, 100].iter().map(|u| grade(&q(*u, 100), &LEVELS).0.level).collect();
+        assert_eq!(got, [Level::Ok, Level::Warning, Level::Critical, Level::Critical]);
+    }
+
+    #[test]
+    fn no_alert_when_all_quotas_are_below_warning() {
+        let (entries, alerts) = plan(&[q(10, 150), q(0, 20)], &LEVELS, "p");
+        assert_eq!(entries.len(), 2);
+        assert!(alerts.is_empty());
+    }
+
+    #[test]
+    fn an_alert_has_a_stable_dedup_key_and_the_numbers() {
+        let (_, alerts) = plan(&[q(143, 150)], &LEVELS, "proj1");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].dedup_key, "vpcep-quota/proj1/endpoint/critical");
+        assert_eq!((alerts[0].used, alerts[0].quota), (143, 150));
+        assert_eq!(alerts[0].percent, 95.3);
+    }
+
+    #[test]
+    fn few_free_slots_warn_even_below_the_percent_level() {
+        let levels = Levels { min_free: Some(10), ..LEVELS };
+        let (entry, why) = grade(&q(15, 20), &levels);
+        assert_eq!(entry.level, Level::Warning);
+        assert!(why.unwrap().contains("WARDEN_QUOTA_MIN_FREE=10"));
+        let (entry, why) = grade(&q(15, 150), &levels);
+        assert_eq!(entry.level, Level::Ok);
+        assert!(why.is_none());
+    }
+
+    #[test]
+    fn a_zero_quota_in_use_is_full() {
+        assert_eq!(percent(1, 0), 100.0);
+        assert_eq!(percent(0, 0), 0.0);
+    }
+}

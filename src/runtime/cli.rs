@@ -1,0 +1,156 @@
+//! The command line: `invoke`, `tick`, `check`, `demo`, each with `--dry-run`.
+//!
+//! The report alone goes to stdout; progress and logs go to stderr.
+//! Exit codes: 0 all done; 1 ran, but some action failed; 2 bad input or bad
+//! settings, nothing was done.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::events::{Job, Trigger};
+use crate::jobs::Ctx;
+
+/// Keeps a Huawei Cloud VPC Endpoint estate tidy: approves allowlisted
+/// connections, alerts on quotas, deletes failed endpoints.
+#[derive(Debug, Parser)]
+#[command(name = "vpcep-warden", version)]
+pub struct Cli {
+    /// Plan everything, change nothing (also WARDEN_DRY_RUN=true).
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode one event file exactly as Lambda would receive it, run it, print the report.
+    Invoke {
+        /// The event file; `-` reads standard input.
+        file: String,
+    },
+    /// Run a schedule tick now.
+    Tick {
+        /// The jobs to run, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',', value_parser = parse_job)]
+        jobs: Vec<Job>,
+    },
+    /// Check settings and credentials: read quotas and the managed services.
+    Check,
+    /// Run the sample events against the embedded emulator; needs no cloud account.
+    Demo,
+}
+
+fn parse_job(s: &str) -> Result<Job, String> {
+    s.parse()
+}
+
+/// The exit code for a bad input or setting: nothing was done.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    if let Command::Demo = cli.command {
+        return demo().await;
+    }
+    let mut settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    settings.dry_run |= cli.dry_run;
+    if let Command::Check = cli.command {
+        return check(&settings).await;
+    }
+    let ctx = match Ctx::new(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    match cli.command {
+        Command::Invoke { file } => invoke(&ctx, &file).await,
+        Command::Tick { jobs } => tick(&ctx, jobs).await,
+        Command::Check | Command::Demo => unreachable!("handled above"),
+    }
+}
+
+async fn invoke(ctx: &Ctx, file: &str) -> ExitCode {
+    let payload = match read_input(file) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot read event file {file:?}: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    match super::run_event(ctx, &payload).await {
+        Ok((_, outcome)) => print_report(&outcome.report),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+async fn tick(ctx: &Ctx, jobs: Vec<Job>) -> ExitCode {
+    let outcome = crate::dispatch::dispatch(ctx, Trigger::Tick { jobs }).await;
+    tracing::info!(report = %outcome.report.to_json_line(), "report");
+    print_report(&outcome.report)
+}
+
+fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(file)
+    }
+}
+
+fn print_report(report: &crate::report::Report) -> ExitCode {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(report).expect("a report always serializes")
+    );
+    if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+async fn check(settings: &Settings) -> ExitCode {
+    eprintln!("{}", settings.summary());
+    match crate::vpcep::check(settings).await {
+        Ok(found) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&found).expect("a check report always serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(feature = "emulator")]
+async fn demo() -> ExitCode {
+    super::demo::run().await
+}
+
+#[cfg(not(feature = "emulator"))]
+async fn demo() -> ExitCode {
+    eprintln!("error: this build has no embedded emulator; rebuild with the default `emulator` feature");
+    ExitCode::from(EXIT_BAD_INPUT)
+}

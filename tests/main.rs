@@ -4,3 +4,4 @@ mod client;
 mod events;
 mod helpers;
 mod jobs;
+mod reliability;

@@ -1,10 +1,18 @@
 //! Alert sinks: where quota alerts go. The log sink is always on; the webhook
-//! and SMN sinks are on when configured.
+//! sink (`WARDEN_ALERT_WEBHOOK_URL`, in `WARDEN_ALERT_FORMAT`) and the SMN sink
+//! (`WARDEN_SMN_TOPIC_URN`) when configured. Every alert of a run travels in
+//! one request per sink. A failed delivery is retried like an API call, then
+//! reported in the report's `errors` (job `quota`); it never stops other jobs.
+
+pub mod format;
+mod webhook;
 
 use serde::Serialize;
 use tracing::warn;
 
+use crate::config::{AlertFormat, Secret, Settings};
 use crate::report::{AlertEntry, ErrorEntry, Level};
+use crate::vpcep::Client;
 
 /// One crossed quota level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,27 +56,107 @@ pub struct Delivered {
 }
 
 /// The configured sinks.
-#[derive(Debug, Default)]
-pub struct Sinks {}
+#[derive(Debug)]
+pub struct Sinks {
+    webhook: Option<webhook::Webhook>,
+    smn: Option<Smn>,
+}
+
+/// The SMN topic alerts are published to, through the signed client.
+#[derive(Debug)]
+struct Smn {
+    client: Client,
+    publish_url: String,
+}
 
 impl Sinks {
-    /// The sinks `settings` configure.
-    pub fn from_settings(_settings: &crate::config::Settings, _client: &crate::vpcep::Client) -> Self {
-        Self {}
+    /// The sinks `settings` configure. SMN uses `client`'s credentials.
+    pub fn from_settings(settings: &Settings, client: &Client) -> Self {
+        let webhook = settings.alert_webhook_url.as_ref().map(|url| {
+            webhook::Webhook::new(url.clone(), settings.alert_format, settings)
+        });
+        let smn = match (&settings.smn_topic_urn, &settings.smn_endpoint) {
+            (Some(urn), Some(endpoint)) => Some(Smn {
+                client: client.clone(),
+                publish_url: format!(
+                    "{}/v2/{}/notifications/topics/{urn}/publish",
+                    endpoint.trim_end_matches('/'),
+                    settings.project_id
+                ),
+            }),
+            _ => None,
+        };
+        Self { webhook, smn }
     }
 
-    /// Delivers every alert to every sink. In a dry run only the log sink is used.
-    pub async fn deliver(&self, alerts: &[Alert], _dry_run: bool) -> Delivered {
+    /// Only the log sink.
+    pub fn log_only() -> Self {
+        Self { webhook: None, smn: None }
+    }
+
+    /// A webhook sink posting to `url` in `format` (and the log sink).
+    pub fn with_webhook(url: &str, format: AlertFormat, settings: &Settings) -> Self {
+        Self {
+            webhook: Some(webhook::Webhook::new(Secret::new(url), format, settings)),
+            smn: None,
+        }
+    }
+
+    /// Delivers every alert to every sink. A dry run logs only.
+    pub async fn deliver(&self, alerts: &[Alert], dry_run: bool) -> Delivered {
         let mut out = Delivered::default();
+        if alerts.is_empty() {
+            return out;
+        }
         for alert in alerts {
             warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary());
-            out.alerts.push(AlertEntry {
-                kind: alert.kind.clone(),
-                level: alert.level,
-                dedup_key: alert.dedup_key.clone(),
-                sinks: vec!["log".to_owned()],
-            });
         }
+        let mut reached = vec!["log".to_owned()];
+        if !dry_run {
+            let (webhook, smn) = tokio::join!(self.post_webhook(alerts), self.publish_smn(alerts));
+            for (sink, result) in [("webhook", webhook), ("smn", smn)] {
+                match result {
+                    None => {}
+                    Some(Ok(())) => reached.push(sink.to_owned()),
+                    Some(Err(error)) => out.errors.push(error),
+                }
+            }
+        }
+        out.alerts = alerts
+            .iter()
+            .map(|a| AlertEntry {
+                kind: a.kind.clone(),
+                level: a.level,
+                dedup_key: a.dedup_key.clone(),
+                sinks: reached.clone(),
+            })
+            .collect();
         out
+    }
+
+    async fn post_webhook(&self, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
+        let hook = self.webhook.as_ref()?;
+        Some(hook.post(alerts).await.map_err(|e| ErrorEntry {
+            job: "quota".into(),
+            target: "alert webhook".into(),
+            message: e.to_string(),
+            retryable: true,
+        }))
+    }
+
+    async fn publish_smn(&self, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
+        let smn = self.smn.as_ref()?;
+        let (subject, message) = format::smn(alerts);
+        let body = serde_json::json!({"subject": subject, "message": message});
+        let result = smn
+            .client
+            .send_json(reqwest::Method::POST, &smn.publish_url, Some(&body))
+            .await;
+        Some(result.map(|_| ()).map_err(|e| ErrorEntry {
+            job: "quota".into(),
+            target: "SMN topic".into(),
+            message: e.to_string(),
+            retryable: e.is_retryable(),
+        }))
     }
 }

@@ -1,0 +1,78 @@
+//! The webhook sink: one POST per run carrying every alert, retried on
+//! network errors, timeouts, 5xx and 429. The URL often holds a credential
+//! in its path or query, so errors and logs name only its scheme and host.
+
+use std::time::Duration;
+
+use super::{format, Alert};
+use crate::config::{AlertFormat, Secret, Settings};
+use crate::vpcep::Backoff;
+
+/// Why a delivery failed, without the URL's path or query.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("alert webhook {host} answered HTTP {status} after {attempts} attempt(s)")]
+    Status { host: String, status: u16, attempts: u32 },
+    #[error("alert webhook {host} unreachable after {attempts} attempt(s): {kind}")]
+    Transport { host: String, kind: &'static str, attempts: u32 },
+}
+
+/// A webhook receiver.
+#[derive(Debug)]
+pub struct Webhook {
+    url: Secret,
+    format: AlertFormat,
+    http: reqwest::Client,
+    max_retries: u32,
+    backoff: Backoff,
+}
+
+impl Webhook {
+    /// A sink posting to `url` in `format`, with the settings' timeout and retries.
+    pub fn new(url: Secret, format: AlertFormat, settings: &Settings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.http_timeout_secs.max(1)))
+            .build()
+            .unwrap_or_default();
+        Self {
+            url,
+            format,
+            http,
+            max_retries: settings.max_retries,
+            backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
+        }
+    }
+
+    /// `scheme://host[:port]` of the URL: safe to show.
+    fn host(&self) -> String {
+        url::Url::parse(self.url.expose())
+            .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")))
+            .unwrap_or_else(|_| "<unparsable URL>".into())
+    }
+
+    /// Posts the alerts, retrying what may pass on a second try.
+    pub async fn post(&self, alerts: &[Alert]) -> Result<(), WebhookError> {
+        let body = format::body(self.format, alerts, time::OffsetDateTime::now_utc());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.http.post(self.url.expose()).json(&body).send().await;
+            let retryable = match &result {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
+                Err(_) => true,
+            };
+            if !retryable || attempt > self.max_retries {
+                return Err(match result {
+                    Ok(r) => WebhookError::Status { host: self.host(), status: r.status().as_u16(), attempts: attempt },
+                    Err(e) => WebhookError::Transport {
+                        host: self.host(),
+                        kind: if e.is_timeout() { "timed out" } else if e.is_connect() { "connection failed" } else { "request failed" },
+                        attempts: attempt,
+                    },
+                });
+            }
+            tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Integration tests: the warden against local servers it starts itself.
 
+mod alerts;
 mod client;
 mod events;
 mod helpers;

@@ -1,4 +1,7 @@
-//! Shared test helpers: an emulator with a small estate, and settings for its provider.
+//! Shared test helpers: an emulator with a small estate, settings for its
+//! provider, and a receiver for alerts.
+
+pub mod receiver;
 
 use serde_json::{json, Value};
 use vpcep_emulator::{Emulator, Options, Scenario};

@@ -1,1 +1,585 @@
 //! Every sample event decodes to the trigger it is named for; hostile input never panics.
+//!
+//! The HTTP samples are signed with the demo secret `demo-webhook-secret` at
+//! [`SIGNED_AT`]; tests decode them with that instant as "now".
+
+// Resolved the same way whether this file is a module of `tests/main.rs` or compiled alone.
+#[path = "events/props.rs"]
+mod props;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use vpcep_warden::config::{Secret, Settings, WebhookAuth};
+use vpcep_warden::events::{
+    decode, decode_slice, sign_http_event, sign_webhook, AuthError, Decoded, EventError, Job,
+    Notice, Record, Reply, Trigger, MAX_BODY_BYTES,
+};
+
+/// The secret the HTTP samples are signed with.
+pub const DEMO_SECRET: &str = "demo-webhook-secret";
+/// The `X-Warden-Timestamp` of every HTTP sample (2026-11-20T09:30:00Z).
+pub const SIGNED_AT: i64 = 1_795_167_000;
+
+const S1: &str = "b1a0c3e8-0000-4000-8000-000000000001";
+const S2: &str = "b1a0c3e8-0000-4000-8000-000000000002";
+
+pub fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+/// Every `events/*.json` file, by name, with its parsed content.
+pub fn samples() -> Vec<(String, Value)> {
+    let mut files: Vec<_> = std::fs::read_dir(events_dir())
+        .expect("events/ is readable")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read(&path).expect("sample is readable");
+            let value = serde_json::from_slice(&text).unwrap_or_else(|err| panic!("{name}: {err}"));
+            (name, value)
+        })
+        .collect()
+}
+
+pub fn settings(secret: Option<&str>, auth: WebhookAuth) -> Settings {
+    let mut settings = Settings::for_tests("http://127.0.0.1:9", "project", "ak", "sk");
+    settings.webhook_secret = secret.map(Secret::new);
+    settings.webhook_auth = auth;
+    settings
+}
+
+pub fn demo() -> Settings {
+    settings(Some(DEMO_SECRET), WebhookAuth::Hmac)
+}
+
+pub fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+fn sample(name: &str) -> Value {
+    let text = std::fs::read(events_dir().join(name)).unwrap();
+    serde_json::from_slice(&text).unwrap()
+}
+
+fn ep(n: u8) -> String {
+    format!("e0000000-0000-4000-8000-{n:012}")
+}
+
+fn notice(service: &str, endpoint: Option<u8>) -> Notice {
+    Notice {
+        service_id: service.to_owned(),
+        endpoint_id: endpoint.map(ep),
+    }
+}
+
+fn one(service: &str, endpoint: u8) -> Trigger {
+    Trigger::Connections(vec![Record {
+        id: None,
+        notice: Ok(notice(service, Some(endpoint))),
+    }])
+}
+
+fn tick(jobs: &[Job]) -> Trigger {
+    Trigger::Tick {
+        jobs: jobs.to_vec(),
+    }
+}
+
+fn with_id(id: &str, notice: Notice) -> Record {
+    Record {
+        id: Some(id.to_owned()),
+        notice: Ok(notice),
+    }
+}
+
+/// file → what it decodes to.
+fn expected() -> Vec<(&'static str, Decoded)> {
+    let d = |source, trigger, reply| Decoded {
+        source,
+        trigger,
+        reply,
+    };
+    use Job::*;
+    use Reply::*;
+    vec![
+        ("apigw-http-v2.json", d("apigw-http", one(S1, 2), HttpV2)),
+        ("apigw-rest-v1.json", d("apigw-rest", one(S1, 4), HttpV1)),
+        ("cloudevents-cts.json", d("cloudevents", one(S2, 3), Report)),
+        ("cts-create-endpoint.json", d("cts", one(S1, 2), Report)),
+        ("direct-connection.json", d("direct", one(S1, 1), Report)),
+        (
+            "direct-tick.json",
+            d("direct", tick(&[Approve, Gc]), Report),
+        ),
+        (
+            "eventbridge-schedule-quota.json",
+            d("eventbridge", tick(&[Quota]), Report),
+        ),
+        (
+            "eventbridge-schedule.json",
+            d("eventbridge", tick(&Job::ALL), Report),
+        ),
+        ("function-url.json", d("function-url", one(S2, 3), HttpV2)),
+        (
+            "functiongraph-apig.json",
+            d("functiongraph-apig", one(S2, 5), HttpV1),
+        ),
+        (
+            "functiongraph-smn.json",
+            d(
+                "functiongraph-smn",
+                Trigger::Connections(vec![with_id(
+                    "a51671f77d4a479cacb09e2cd591a983",
+                    notice(S1, Some(9)),
+                )]),
+                Report,
+            ),
+        ),
+        (
+            "functiongraph-timer.json",
+            d("functiongraph-timer", tick(&[Approve, Gc]), Report),
+        ),
+        (
+            "sns.json",
+            d(
+                "sns",
+                Trigger::Connections(vec![with_id(
+                    "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                    notice(S2, Some(8)),
+                )]),
+                Report,
+            ),
+        ),
+        (
+            "sqs-batch.json",
+            d(
+                "sqs",
+                Trigger::Connections(vec![
+                    with_id("059f36b4-87a3-44ab-83d2-661975830a7d", notice(S1, Some(6))),
+                    with_id("2e1424d4-f796-459a-8184-9c92662be6da", notice(S2, None)),
+                    with_id("6f3b9c1e-5a2d-4e7f-9b8c-0d1e2f3a4b5c", notice(S1, Some(7))),
+                ]),
+                Sqs,
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn every_sample_decodes_to_the_trigger_it_is_named_for() {
+    let table = expected();
+    let files = samples();
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    for name in &names {
+        assert!(
+            table.iter().any(|(file, _)| file == name),
+            "events/{name} is not in the table of expected triggers"
+        );
+    }
+    for (file, want) in &table {
+        assert!(names.contains(file), "events/{file} is missing");
+        let bytes = std::fs::read(events_dir().join(file)).unwrap();
+        let got = decode_slice(&bytes, &demo(), at(SIGNED_AT))
+            .unwrap_or_else(|err| panic!("{file}: {err}"));
+        assert_eq!(&got, want, "{file}");
+    }
+}
+
+#[test]
+fn sns_never_decodes_as_sqs_and_sqs_never_as_sns() {
+    let sns = decode(&sample("sns.json"), &demo(), at(SIGNED_AT)).unwrap();
+    assert_eq!((sns.source, sns.reply), ("sns", Reply::Report));
+    let sqs = decode(&sample("sqs-batch.json"), &demo(), at(SIGNED_AT)).unwrap();
+    assert_eq!((sqs.source, sqs.reply), ("sqs", Reply::Sqs));
+
+    // Without its own marker neither falls back on the other format.
+    let mut sns = sample("sns.json");
+    sns["Records"][0]["EventSource"] = json!("aws:sqs");
+    assert!(matches!(
+        decode(&sns, &demo(), at(0)),
+        Err(EventError::Unknown { .. })
+    ));
+    let mut sqs = sample("sqs-batch.json");
+    sqs["Records"][0]["eventSource"] = json!("aws:sns");
+    assert!(matches!(
+        decode(&sqs, &demo(), at(0)),
+        Err(EventError::Unknown { .. })
+    ));
+}
+
+#[test]
+fn a_malformed_queue_record_fails_alone() {
+    let mut event = sample("sqs-batch.json");
+    event["Records"][1]["body"] = json!("{\"endpoint_id\": \"x\"}");
+    event["Records"][2]["body"] = json!(42);
+    let decoded = decode(&event, &demo(), at(0)).unwrap();
+    let Trigger::Connections(records) = decoded.trigger else {
+        panic!("not connections")
+    };
+    assert!(records[0].notice.is_ok());
+    assert_eq!(
+        records[1].id.as_deref(),
+        Some("2e1424d4-f796-459a-8184-9c92662be6da")
+    );
+    let message = records[1].notice.as_ref().unwrap_err();
+    assert!(message.contains("expected a notice"), "{message}");
+    assert!(message.contains("missing field `service_id`"), "{message}");
+    assert_eq!(
+        records[2].id.as_deref(),
+        Some("6f3b9c1e-5a2d-4e7f-9b8c-0d1e2f3a4b5c")
+    );
+    assert!(records[2].notice.is_err());
+}
+
+#[test]
+fn base64_bodies_are_decoded_before_verification_and_parsing() {
+    let event = sample("apigw-rest-v1.json");
+    assert_eq!(event["isBase64Encoded"], json!(true));
+    assert!(!event["body"].as_str().unwrap().contains("service_id"));
+    let decoded = decode(&event, &demo(), at(SIGNED_AT)).unwrap();
+    assert_eq!(decoded.trigger, one(S1, 4));
+
+    let mut bad = event.clone();
+    bad["body"] = json!("not base64 !!");
+    let err = decode(&bad, &demo(), at(SIGNED_AT)).unwrap_err();
+    assert_eq!((err.http_status(), err.reply()), (400, Reply::HttpV1));
+    assert!(err.to_string().contains("base64"), "{err}");
+}
+
+#[test]
+fn cts_trace_request_may_be_a_string_or_an_object() {
+    let mut event = sample("cts-create-endpoint.json");
+    assert!(event["cts"]["request"].is_string());
+    let from_string = decode(&event, &demo(), at(0)).unwrap();
+    let request: Value = serde_json::from_str(event["cts"]["request"].as_str().unwrap()).unwrap();
+    event["cts"]["request"] = request;
+    event["cts"]["response"] = Value::Null;
+    let from_object = decode(&event, &demo(), at(0)).unwrap();
+    assert_eq!(from_string.trigger, one(S1, 2));
+    assert_eq!(from_object.trigger, from_string.trigger);
+
+    let cloud = sample("cloudevents-cts.json");
+    assert!(cloud["data"]["request"].is_object());
+    assert_eq!(decode(&cloud, &demo(), at(0)).unwrap().trigger, one(S2, 3));
+}
+
+#[test]
+fn traces_other_than_create_endpoint_are_refused_by_name() {
+    let mut event = sample("cts-create-endpoint.json");
+    event["cts"]["trace_name"] = json!("deleteEndpoint");
+    let err = decode(&event, &demo(), at(0)).unwrap_err();
+    assert_eq!(err.http_status(), 400);
+    assert!(
+        err.to_string()
+            .contains("\"deleteEndpoint\" is not handled"),
+        "{err}"
+    );
+}
+
+const HTTP_SAMPLES: [&str; 4] = [
+    "apigw-http-v2.json",
+    "function-url.json",
+    "apigw-rest-v1.json",
+    "functiongraph-apig.json",
+];
+
+fn unauthorized(event: &Value, settings: &Settings, now: i64) -> (AuthError, Reply) {
+    match decode(event, settings, at(now)) {
+        Err(err @ EventError::Unauthorized { .. }) => {
+            assert_eq!(err.http_status(), 401);
+            let reply = err.reply();
+            let EventError::Unauthorized { reason, .. } = err else {
+                unreachable!()
+            };
+            (reason, reply)
+        }
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+}
+
+fn remove_header(event: &mut Value, name: &str) {
+    for field in ["headers", "multiValueHeaders"] {
+        if let Some(headers) = event[field].as_object_mut() {
+            headers.retain(|key, _| !key.eq_ignore_ascii_case(name));
+        }
+    }
+}
+
+#[test]
+fn webhook_signed_with_the_secret_is_accepted_within_300_seconds() {
+    for name in HTTP_SAMPLES {
+        let event = sample(name);
+        for now in [SIGNED_AT - 300, SIGNED_AT, SIGNED_AT + 300] {
+            assert!(decode(&event, &demo(), at(now)).is_ok(), "{name} at {now}");
+        }
+    }
+}
+
+#[test]
+fn webhook_with_a_stale_timestamp_is_refused() {
+    for name in HTTP_SAMPLES {
+        let event = sample(name);
+        for now in [SIGNED_AT - 301, SIGNED_AT + 301, 0] {
+            let (reason, _) = unauthorized(&event, &demo(), now);
+            assert!(
+                matches!(reason, AuthError::Stale { max_secs: 300, .. }),
+                "{name}: {reason}"
+            );
+        }
+    }
+}
+
+#[test]
+fn webhook_signed_with_another_secret_or_over_another_body_is_refused() {
+    for name in HTTP_SAMPLES {
+        let event = sample(name);
+        let other = settings(Some("another-secret"), WebhookAuth::Hmac);
+        let (reason, reply) = unauthorized(&event, &other, SIGNED_AT);
+        assert_eq!(reason, AuthError::Mismatch, "{name}");
+        assert_eq!(reply, decode(&event, &demo(), at(SIGNED_AT)).unwrap().reply);
+
+        let mut tampered = event.clone();
+        let body = json!({"service_id": S2, "endpoint_id": ep(1)}).to_string();
+        tampered["body"] = if event["isBase64Encoded"] == json!(true) {
+            use base64::Engine;
+            json!(base64::engine::general_purpose::STANDARD.encode(&body))
+        } else {
+            json!(body)
+        };
+        assert_eq!(
+            unauthorized(&tampered, &demo(), SIGNED_AT).0,
+            AuthError::Mismatch,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn webhook_without_signature_headers_is_refused() {
+    for name in HTTP_SAMPLES {
+        for header in ["X-Warden-Timestamp", "X-Warden-Signature"] {
+            let mut event = sample(name);
+            remove_header(&mut event, header);
+            let (reason, _) = unauthorized(&event, &demo(), SIGNED_AT);
+            assert!(
+                matches!(reason, AuthError::MissingHeader(h) if h == header),
+                "{name}: {reason}"
+            );
+        }
+        let mut event = sample(name);
+        sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap();
+        remove_header(&mut event, "x-warden-signature");
+        let headers = event["headers"].as_object_mut().unwrap();
+        headers.insert("x-warden-signature".into(), json!("md5=abc"));
+        let (reason, _) = unauthorized(&event, &demo(), SIGNED_AT);
+        assert_eq!(reason, AuthError::BadSignatureFormat, "{name}");
+    }
+}
+
+#[test]
+fn webhook_is_refused_when_no_secret_is_configured() {
+    for secret in [None, Some("")] {
+        let settings = settings(secret, WebhookAuth::Hmac);
+        let (reason, _) = unauthorized(&sample("apigw-http-v2.json"), &settings, SIGNED_AT);
+        assert_eq!(reason, AuthError::NoSecret);
+        assert!(reason.to_string().contains("WARDEN_WEBHOOK_SECRET"));
+    }
+}
+
+#[test]
+fn webhook_auth_none_accepts_unsigned_requests() {
+    let mut event = sample("function-url.json");
+    remove_header(&mut event, "x-warden-signature");
+    remove_header(&mut event, "x-warden-timestamp");
+    let settings = settings(None, WebhookAuth::None);
+    assert_eq!(
+        decode(&event, &settings, at(0)).unwrap().trigger,
+        one(S2, 3)
+    );
+}
+
+#[test]
+fn webhook_header_names_are_case_insensitive() {
+    let mut event = sample("apigw-http-v2.json");
+    let headers = event["headers"].as_object_mut().unwrap();
+    let ts = headers.remove("x-warden-timestamp").unwrap();
+    let sig = headers.remove("x-warden-signature").unwrap();
+    headers.insert("X-WARDEN-TIMESTAMP".into(), ts);
+    headers.insert("X-Warden-Signature".into(), sig);
+    assert!(decode(&event, &demo(), at(SIGNED_AT)).is_ok());
+}
+
+#[test]
+fn re_signed_samples_verify_at_the_new_time() {
+    for name in HTTP_SAMPLES {
+        let mut event = sample(name);
+        sign_http_event(&mut event, DEMO_SECRET, 2_000_000_000).unwrap();
+        assert!(decode(&event, &demo(), at(2_000_000_100)).is_ok(), "{name}");
+        assert!(decode(&event, &demo(), at(SIGNED_AT)).is_err(), "{name}");
+    }
+}
+
+#[test]
+fn sign_webhook_matches_what_the_samples_carry() {
+    let event = sample("apigw-http-v2.json");
+    let body = event["body"].as_str().unwrap();
+    assert_eq!(
+        event["headers"]["x-warden-signature"].as_str().unwrap(),
+        sign_webhook(DEMO_SECRET, SIGNED_AT, body.as_bytes())
+    );
+}
+
+#[test]
+fn body_over_one_mebibyte_is_refused_with_413() {
+    let big = format!(
+        r#"{{"service_id": "{S1}", "pad": "{}"}}"#,
+        "x".repeat(MAX_BODY_BYTES)
+    );
+    for name in HTTP_SAMPLES {
+        let mut event = sample(name);
+        event["isBase64Encoded"] = json!(false);
+        event["body"] = json!(big);
+        sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap_err();
+        let err = decode(&event, &demo(), at(SIGNED_AT)).unwrap_err();
+        assert_eq!(err.http_status(), 413, "{name}: {err}");
+        assert!(matches!(err.reply(), Reply::HttpV1 | Reply::HttpV2));
+
+        use base64::Engine;
+        event["isBase64Encoded"] = json!(true);
+        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&big));
+        assert_eq!(
+            decode(&event, &demo(), at(SIGNED_AT))
+                .unwrap_err()
+                .http_status(),
+            413
+        );
+    }
+    // Exactly the limit is still read (and then judged on its content).
+    let mut event = sample("apigw-http-v2.json");
+    let body = format!(
+        r#"{{"service_id": "{S1}", "pad": "{}"}}"#,
+        "x".repeat(MAX_BODY_BYTES - 100)
+    );
+    let body = format!("{body}{}", " ".repeat(MAX_BODY_BYTES - body.len()));
+    event["body"] = json!(body);
+    sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap();
+    assert!(decode(&event, &demo(), at(SIGNED_AT)).is_ok());
+}
+
+#[test]
+fn unknown_events_list_the_sources_expected() {
+    for event in [
+        json!({"hello": "world"}),
+        json!([1, 2]),
+        json!("tick"),
+        json!(null),
+        json!({}),
+    ] {
+        let err = decode(&event, &demo(), at(0)).unwrap_err();
+        assert!(matches!(err, EventError::Unknown { .. }), "{err:?}");
+        assert_eq!((err.http_status(), err.reply()), (400, Reply::Report));
+        let message = err.to_string();
+        for marker in [
+            "detail-type",
+            "trigger_type",
+            "requestContext.http",
+            "httpMethod",
+            "aws:sqs",
+            "aws:sns",
+            "smn",
+            "specversion",
+            "cts",
+        ] {
+            assert!(message.contains(marker), "{message} lacks {marker}");
+        }
+    }
+    let other = json!({"detail-type": "EC2 Instance State-change Notification", "detail": {}});
+    let err = decode(&other, &demo(), at(0)).unwrap_err();
+    assert!(
+        err.to_string().contains("EC2 Instance State-change"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_webhook_body_says_a_notice_was_expected() {
+    let mut event = sample("apigw-http-v2.json");
+    event["body"] = json!(r#"{"endpoint_id": "e1"}"#);
+    sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap();
+    let err = decode(&event, &demo(), at(SIGNED_AT)).unwrap_err();
+    assert_eq!((err.http_status(), err.reply()), (400, Reply::HttpV2));
+    let message = err.to_string();
+    assert!(
+        message.contains(r#"expected a notice {"service_id": "...", "endpoint_id": "..."} in the HTTP body: missing field `service_id`"#),
+        "{message}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the serde error is kept as the source"
+    );
+}
+
+#[test]
+fn malformed_events_say_what_was_expected() {
+    let cases = [
+        (json!({"warden": "sweep"}), "\"warden\": \"tick\""),
+        (
+            json!({"warden": "tick", "jobs": ["approve", "purge"]}),
+            "unknown job \"purge\"",
+        ),
+        (
+            json!({"warden": "connection", "service_id": ""}),
+            "service_id is empty",
+        ),
+        (
+            json!({"detail-type": "Scheduled Event", "detail": {"jobs": 5}}),
+            "approve, quota or gc",
+        ),
+        (
+            json!({"trigger_type": "TIMER", "user_event": "every job please"}),
+            "user_event as JSON",
+        ),
+        (
+            json!({"specversion": "1.0", "type": "x"}),
+            "data holding a notice",
+        ),
+        (
+            json!({"cts": {"trace_name": "createEndpoint"}}),
+            "endpoint_service_id",
+        ),
+        (json!({"cts": "trace"}), "cts holding a CTS trace"),
+    ];
+    for (event, expected) in cases {
+        let err = decode(&event, &demo(), at(0)).unwrap_err();
+        assert!(matches!(err, EventError::Malformed { .. }), "{err:?}");
+        assert_eq!(err.http_status(), 400);
+        assert!(err.to_string().contains(expected), "{err} lacks {expected}");
+    }
+    let err = decode_slice(b"{\"warden\": \"tick\"", &demo(), at(0)).unwrap_err();
+    assert!(err.to_string().contains("expected a JSON event"), "{err}");
+}
+
+#[test]
+fn schedules_may_name_jobs_as_a_comma_separated_string() {
+    let mut event = sample("eventbridge-schedule.json");
+    event["detail"] = json!({"jobs": "gc,quota"});
+    let decoded = decode(&event, &demo(), at(0)).unwrap();
+    assert_eq!(decoded.trigger, tick(&[Job::Quota, Job::Gc]));
+    let timer = json!({"trigger_type": "TIMER", "user_event": {"jobs": ["quota"]}});
+    assert_eq!(
+        decode(&timer, &demo(), at(0)).unwrap().trigger,
+        tick(&[Job::Quota])
+    );
+    let plain = json!({"trigger_type": "TIMER", "user_event": ""});
+    assert_eq!(
+        decode(&plain, &demo(), at(0)).unwrap().trigger,
+        tick(&Job::ALL)
+    );
+}

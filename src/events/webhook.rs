@@ -241,14 +241,10 @@ mod tests {
 
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_dot_body() {
-        // Reference value: printf '1700000000.{}' | openssl dgst -sha256 -hmac s
+        // printf '1700000000.{}' | openssl dgst -sha256 -hmac s
         assert_eq!(
             sign_webhook("s", 1_700_000_000, b"{}"),
-            format!("sha256={}", {
-                let mut mac = keyed("s");
-                mac.update(b"1700000000.{}");
-                hex::encode(mac.finalize().into_bytes())
-            })
+            "sha256=e9232c9945da8456c2dea6b39da7786c07b00bca7a64d5dd1283674713a7b72a"
         );
         assert_ne!(sign_webhook("s", 1, b"a"), sign_webhook("s", 2, b"a"));
         assert_ne!(sign_webhook("s", 1, b"a"), sign_webhook("t", 1, b"a"));

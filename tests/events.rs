@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use vpcep_warden::config::{Secret, Settings, WebhookAuth};
 use vpcep_warden::events::{
-    decode, decode_slice, sign_http_event, sign_webhook, AuthError, Decoded, EventError, Job,
+    decode, decode_value, sign_http_event, sign_webhook, AuthError, Decoded, EventError, Job,
     Notice, Record, Reply, Trigger, MAX_BODY_BYTES,
 };
 
@@ -186,30 +186,30 @@ fn every_sample_decodes_to_the_trigger_it_is_named_for() {
     for (file, want) in &table {
         assert!(names.contains(file), "events/{file} is missing");
         let bytes = std::fs::read(events_dir().join(file)).unwrap();
-        let got = decode_slice(&bytes, &demo(), at(SIGNED_AT))
-            .unwrap_or_else(|err| panic!("{file}: {err}"));
+        let got =
+            decode(&bytes, &demo(), at(SIGNED_AT)).unwrap_or_else(|err| panic!("{file}: {err}"));
         assert_eq!(&got, want, "{file}");
     }
 }
 
 #[test]
 fn sns_never_decodes_as_sqs_and_sqs_never_as_sns() {
-    let sns = decode(&sample("sns.json"), &demo(), at(SIGNED_AT)).unwrap();
+    let sns = decode_value(&sample("sns.json"), &demo(), at(SIGNED_AT)).unwrap();
     assert_eq!((sns.source, sns.reply), ("sns", Reply::Report));
-    let sqs = decode(&sample("sqs-batch.json"), &demo(), at(SIGNED_AT)).unwrap();
+    let sqs = decode_value(&sample("sqs-batch.json"), &demo(), at(SIGNED_AT)).unwrap();
     assert_eq!((sqs.source, sqs.reply), ("sqs", Reply::Sqs));
 
     // Without its own marker neither falls back on the other format.
     let mut sns = sample("sns.json");
     sns["Records"][0]["EventSource"] = json!("aws:sqs");
     assert!(matches!(
-        decode(&sns, &demo(), at(0)),
+        decode_value(&sns, &demo(), at(0)),
         Err(EventError::Unknown { .. })
     ));
     let mut sqs = sample("sqs-batch.json");
     sqs["Records"][0]["eventSource"] = json!("aws:sns");
     assert!(matches!(
-        decode(&sqs, &demo(), at(0)),
+        decode_value(&sqs, &demo(), at(0)),
         Err(EventError::Unknown { .. })
     ));
 }
@@ -219,7 +219,7 @@ fn a_malformed_queue_record_fails_alone() {
     let mut event = sample("sqs-batch.json");
     event["Records"][1]["body"] = json!("{\"endpoint_id\": \"x\"}");
     event["Records"][2]["body"] = json!(42);
-    let decoded = decode(&event, &demo(), at(0)).unwrap();
+    let decoded = decode_value(&event, &demo(), at(0)).unwrap();
     let Trigger::Connections(records) = decoded.trigger else {
         panic!("not connections")
     };
@@ -243,13 +243,13 @@ fn base64_bodies_are_decoded_before_verification_and_parsing() {
     let event = sample("apigw-rest-v1.json");
     assert_eq!(event["isBase64Encoded"], json!(true));
     assert!(!event["body"].as_str().unwrap().contains("service_id"));
-    let decoded = decode(&event, &demo(), at(SIGNED_AT)).unwrap();
+    let decoded = decode_value(&event, &demo(), at(SIGNED_AT)).unwrap();
     assert_eq!(decoded.trigger, one(S1, 4));
 
     let mut bad = event.clone();
     bad["body"] = json!("not base64 !!");
-    let err = decode(&bad, &demo(), at(SIGNED_AT)).unwrap_err();
-    assert_eq!((err.http_status(), err.reply()), (400, Reply::HttpV1));
+    let err = decode_value(&bad, &demo(), at(SIGNED_AT)).unwrap_err();
+    assert_eq!((err.http_status(), err.reply()), (400, Some(Reply::HttpV1)));
     assert!(err.to_string().contains("base64"), "{err}");
 }
 
@@ -257,24 +257,27 @@ fn base64_bodies_are_decoded_before_verification_and_parsing() {
 fn cts_trace_request_may_be_a_string_or_an_object() {
     let mut event = sample("cts-create-endpoint.json");
     assert!(event["cts"]["request"].is_string());
-    let from_string = decode(&event, &demo(), at(0)).unwrap();
+    let from_string = decode_value(&event, &demo(), at(0)).unwrap();
     let request: Value = serde_json::from_str(event["cts"]["request"].as_str().unwrap()).unwrap();
     event["cts"]["request"] = request;
     event["cts"]["response"] = Value::Null;
-    let from_object = decode(&event, &demo(), at(0)).unwrap();
+    let from_object = decode_value(&event, &demo(), at(0)).unwrap();
     assert_eq!(from_string.trigger, one(S1, 2));
     assert_eq!(from_object.trigger, from_string.trigger);
 
     let cloud = sample("cloudevents-cts.json");
     assert!(cloud["data"]["request"].is_object());
-    assert_eq!(decode(&cloud, &demo(), at(0)).unwrap().trigger, one(S2, 3));
+    assert_eq!(
+        decode_value(&cloud, &demo(), at(0)).unwrap().trigger,
+        one(S2, 3)
+    );
 }
 
 #[test]
 fn traces_other_than_create_endpoint_are_refused_by_name() {
     let mut event = sample("cts-create-endpoint.json");
     event["cts"]["trace_name"] = json!("deleteEndpoint");
-    let err = decode(&event, &demo(), at(0)).unwrap_err();
+    let err = decode_value(&event, &demo(), at(0)).unwrap_err();
     assert_eq!(err.http_status(), 400);
     assert!(
         err.to_string()
@@ -291,10 +294,10 @@ const HTTP_SAMPLES: [&str; 4] = [
 ];
 
 fn unauthorized(event: &Value, settings: &Settings, now: i64) -> (AuthError, Reply) {
-    match decode(event, settings, at(now)) {
+    match decode_value(event, settings, at(now)) {
         Err(err @ EventError::Unauthorized { .. }) => {
             assert_eq!(err.http_status(), 401);
-            let reply = err.reply();
+            let reply = err.reply().unwrap();
             let EventError::Unauthorized { reason, .. } = err else {
                 unreachable!()
             };
@@ -317,7 +320,10 @@ fn webhook_signed_with_the_secret_is_accepted_within_300_seconds() {
     for name in HTTP_SAMPLES {
         let event = sample(name);
         for now in [SIGNED_AT - 300, SIGNED_AT, SIGNED_AT + 300] {
-            assert!(decode(&event, &demo(), at(now)).is_ok(), "{name} at {now}");
+            assert!(
+                decode_value(&event, &demo(), at(now)).is_ok(),
+                "{name} at {now}"
+            );
         }
     }
 }
@@ -343,7 +349,10 @@ fn webhook_signed_with_another_secret_or_over_another_body_is_refused() {
         let other = settings(Some("another-secret"), WebhookAuth::Hmac);
         let (reason, reply) = unauthorized(&event, &other, SIGNED_AT);
         assert_eq!(reason, AuthError::Mismatch, "{name}");
-        assert_eq!(reply, decode(&event, &demo(), at(SIGNED_AT)).unwrap().reply);
+        assert_eq!(
+            reply,
+            decode_value(&event, &demo(), at(SIGNED_AT)).unwrap().reply
+        );
 
         let mut tampered = event.clone();
         let body = json!({"service_id": S2, "endpoint_id": ep(1)}).to_string();
@@ -400,7 +409,7 @@ fn webhook_auth_none_accepts_unsigned_requests() {
     remove_header(&mut event, "x-warden-timestamp");
     let settings = settings(None, WebhookAuth::None);
     assert_eq!(
-        decode(&event, &settings, at(0)).unwrap().trigger,
+        decode_value(&event, &settings, at(0)).unwrap().trigger,
         one(S2, 3)
     );
 }
@@ -413,7 +422,7 @@ fn webhook_header_names_are_case_insensitive() {
     let sig = headers.remove("x-warden-signature").unwrap();
     headers.insert("X-WARDEN-TIMESTAMP".into(), ts);
     headers.insert("X-Warden-Signature".into(), sig);
-    assert!(decode(&event, &demo(), at(SIGNED_AT)).is_ok());
+    assert!(decode_value(&event, &demo(), at(SIGNED_AT)).is_ok());
 }
 
 #[test]
@@ -421,8 +430,14 @@ fn re_signed_samples_verify_at_the_new_time() {
     for name in HTTP_SAMPLES {
         let mut event = sample(name);
         sign_http_event(&mut event, DEMO_SECRET, 2_000_000_000).unwrap();
-        assert!(decode(&event, &demo(), at(2_000_000_100)).is_ok(), "{name}");
-        assert!(decode(&event, &demo(), at(SIGNED_AT)).is_err(), "{name}");
+        assert!(
+            decode_value(&event, &demo(), at(2_000_000_100)).is_ok(),
+            "{name}"
+        );
+        assert!(
+            decode_value(&event, &demo(), at(SIGNED_AT)).is_err(),
+            "{name}"
+        );
     }
 }
 
@@ -447,15 +462,15 @@ fn body_over_one_mebibyte_is_refused_with_413() {
         event["isBase64Encoded"] = json!(false);
         event["body"] = json!(big);
         sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap_err();
-        let err = decode(&event, &demo(), at(SIGNED_AT)).unwrap_err();
+        let err = decode_value(&event, &demo(), at(SIGNED_AT)).unwrap_err();
         assert_eq!(err.http_status(), 413, "{name}: {err}");
-        assert!(matches!(err.reply(), Reply::HttpV1 | Reply::HttpV2));
+        assert!(matches!(err.reply(), Some(Reply::HttpV1 | Reply::HttpV2)));
 
         use base64::Engine;
         event["isBase64Encoded"] = json!(true);
         event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&big));
         assert_eq!(
-            decode(&event, &demo(), at(SIGNED_AT))
+            decode_value(&event, &demo(), at(SIGNED_AT))
                 .unwrap_err()
                 .http_status(),
             413
@@ -470,7 +485,7 @@ fn body_over_one_mebibyte_is_refused_with_413() {
     let body = format!("{body}{}", " ".repeat(MAX_BODY_BYTES - body.len()));
     event["body"] = json!(body);
     sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap();
-    assert!(decode(&event, &demo(), at(SIGNED_AT)).is_ok());
+    assert!(decode_value(&event, &demo(), at(SIGNED_AT)).is_ok());
 }
 
 #[test]
@@ -482,9 +497,9 @@ fn unknown_events_list_the_sources_expected() {
         json!(null),
         json!({}),
     ] {
-        let err = decode(&event, &demo(), at(0)).unwrap_err();
+        let err = decode_value(&event, &demo(), at(0)).unwrap_err();
         assert!(matches!(err, EventError::Unknown { .. }), "{err:?}");
-        assert_eq!((err.http_status(), err.reply()), (400, Reply::Report));
+        assert_eq!((err.http_status(), err.reply()), (400, None));
         let message = err.to_string();
         for marker in [
             "detail-type",
@@ -501,7 +516,7 @@ fn unknown_events_list_the_sources_expected() {
         }
     }
     let other = json!({"detail-type": "EC2 Instance State-change Notification", "detail": {}});
-    let err = decode(&other, &demo(), at(0)).unwrap_err();
+    let err = decode_value(&other, &demo(), at(0)).unwrap_err();
     assert!(
         err.to_string().contains("EC2 Instance State-change"),
         "{err}"
@@ -513,8 +528,8 @@ fn malformed_webhook_body_says_a_notice_was_expected() {
     let mut event = sample("apigw-http-v2.json");
     event["body"] = json!(r#"{"endpoint_id": "e1"}"#);
     sign_http_event(&mut event, DEMO_SECRET, SIGNED_AT).unwrap();
-    let err = decode(&event, &demo(), at(SIGNED_AT)).unwrap_err();
-    assert_eq!((err.http_status(), err.reply()), (400, Reply::HttpV2));
+    let err = decode_value(&event, &demo(), at(SIGNED_AT)).unwrap_err();
+    assert_eq!((err.http_status(), err.reply()), (400, Some(Reply::HttpV2)));
     let message = err.to_string();
     assert!(
         message.contains(r#"expected a notice {"service_id": "...", "endpoint_id": "..."} in the HTTP body: missing field `service_id`"#),
@@ -557,12 +572,12 @@ fn malformed_events_say_what_was_expected() {
         (json!({"cts": "trace"}), "cts holding a CTS trace"),
     ];
     for (event, expected) in cases {
-        let err = decode(&event, &demo(), at(0)).unwrap_err();
+        let err = decode_value(&event, &demo(), at(0)).unwrap_err();
         assert!(matches!(err, EventError::Malformed { .. }), "{err:?}");
         assert_eq!(err.http_status(), 400);
         assert!(err.to_string().contains(expected), "{err} lacks {expected}");
     }
-    let err = decode_slice(b"{\"warden\": \"tick\"", &demo(), at(0)).unwrap_err();
+    let err = decode(b"{\"warden\": \"tick\"", &demo(), at(0)).unwrap_err();
     assert!(err.to_string().contains("expected a JSON event"), "{err}");
 }
 
@@ -570,16 +585,16 @@ fn malformed_events_say_what_was_expected() {
 fn schedules_may_name_jobs_as_a_comma_separated_string() {
     let mut event = sample("eventbridge-schedule.json");
     event["detail"] = json!({"jobs": "gc,quota"});
-    let decoded = decode(&event, &demo(), at(0)).unwrap();
+    let decoded = decode_value(&event, &demo(), at(0)).unwrap();
     assert_eq!(decoded.trigger, tick(&[Job::Quota, Job::Gc]));
     let timer = json!({"trigger_type": "TIMER", "user_event": {"jobs": ["quota"]}});
     assert_eq!(
-        decode(&timer, &demo(), at(0)).unwrap().trigger,
+        decode_value(&timer, &demo(), at(0)).unwrap().trigger,
         tick(&[Job::Quota])
     );
     let plain = json!({"trigger_type": "TIMER", "user_event": ""});
     assert_eq!(
-        decode(&plain, &demo(), at(0)).unwrap().trigger,
+        decode_value(&plain, &demo(), at(0)).unwrap().trigger,
         tick(&Job::ALL)
     );
 }

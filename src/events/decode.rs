@@ -13,11 +13,11 @@ use super::notice::{notice_from_value, truncate, NOTICE_SHAPE};
 use super::{aws, huawei, Decoded, Job, Record, Reply, Trigger};
 use crate::config::Settings;
 
-/// Decodes an event as the Lambda runtime hands it over.
+/// Decodes an already parsed event.
 ///
 /// `now` is the clock webhook timestamps are checked against. Never panics;
 /// any input that is not an accepted event is an [`EventError`].
-pub fn decode(
+pub fn decode_value(
     payload: &Value,
     settings: &Settings,
     now: OffsetDateTime,
@@ -68,10 +68,11 @@ pub fn decode(
     })
 }
 
-/// Decodes an event from its JSON text, as the CLI reads it from a file.
-/// Text that is not JSON (truncated, too deeply nested) is a
-/// [`EventError::Malformed`] carrying the `serde_json` error.
-pub fn decode_slice(
+/// Decodes an event from its JSON text: the Lambda payload or a file the CLI
+/// reads. Text that is not JSON (truncated, nested deeper than `serde_json`'s
+/// recursion limit of 128) is a [`EventError::Malformed`] carrying the
+/// `serde_json` error. See [`decode_value`].
+pub fn decode(
     bytes: &[u8],
     settings: &Settings,
     now: OffsetDateTime,
@@ -79,7 +80,7 @@ pub fn decode_slice(
     let payload: Value = serde_json::from_slice(bytes).map_err(|err| {
         EventError::malformed("input", Reply::Report, "a JSON event", Some(err.into()))
     })?;
-    decode(&payload, settings, now)
+    decode_value(&payload, settings, now)
 }
 
 fn direct(event: &Map<String, Value>) -> Result<Decoded, EventError> {

@@ -85,17 +85,17 @@ impl EventError {
         }
     }
 
-    /// The shape the answer must take. [`Reply::HttpV1`] / [`Reply::HttpV2`]
-    /// when the envelope was recognised as an HTTP request (answer with
-    /// [`Self::http_status`] and the message), otherwise the recognised
-    /// source's reply ([`Reply::Report`] for an unknown event): the runtime
-    /// then fails the invocation.
-    pub fn reply(&self) -> Reply {
+    /// The reply shape of the source the event was recognised as, `None`
+    /// when it was not recognised. With [`Reply::HttpV1`] / [`Reply::HttpV2`]
+    /// the runtime answers an HTTP response with [`Self::http_status`] and the
+    /// message; otherwise it fails the invocation (nothing was done).
+    /// Unauthorized and too-large errors always carry an HTTP reply.
+    pub fn reply(&self) -> Option<Reply> {
         match self {
-            EventError::Unknown { .. } => Reply::Report,
+            EventError::Unknown { .. } => None,
             EventError::Malformed { reply, .. }
             | EventError::Unauthorized { reply, .. }
-            | EventError::TooLarge { reply, .. } => *reply,
+            | EventError::TooLarge { reply, .. } => Some(*reply),
         }
     }
 

@@ -4,7 +4,7 @@
 //! fields and decoded into a [`Decoded`]: the [`Trigger`] the jobs act on, and
 //! the [`Reply`] shape the runtime must answer in. No handler sees a wire format.
 //!
-//! - [`decode`] / [`decode_slice`]: pick the source by marker fields, read it;
+//! - [`decode`] (JSON text) / [`decode_value`] (parsed JSON): pick the source by marker fields, read it;
 //! - [`EventError`]: why not, with the HTTP status and the [`Reply`] shape to answer in;
 //! - [`sign_webhook`] / [`sign_http_event`]: the `X-Warden-Signature` a sender puts on a webhook.
 //!
@@ -28,7 +28,7 @@ mod huawei;
 mod notice;
 mod webhook;
 
-pub use decode::{decode, decode_slice};
+pub use decode::{decode, decode_value};
 pub use error::{AuthError, Cause, EventError, EXPECTED_SOURCES, MAX_BODY_BYTES};
 pub use webhook::{
     sign_http_event, sign_webhook, MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER,

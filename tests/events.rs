@@ -397,3 +397,45 @@ fn schedules_may_name_jobs_as_a_comma_separated_string() {
         tick(&Job::ALL)
     );
 }
+
+/// The AWS samples are faithful to the real formats: they parse as the
+/// `aws_lambda_events` types, and keep the fields the warden reads.
+#[test]
+fn aws_samples_parse_as_the_official_types() {
+    use aws_lambda_events::event::{apigw, cloudwatch_events, lambda_function_urls, sns, sqs};
+    fn parse<T: serde::de::DeserializeOwned>(file: &str) -> T {
+        serde_json::from_value(sample(file)).unwrap_or_else(|err| panic!("{file}: {err}"))
+    }
+    let http: apigw::ApiGatewayV2httpRequest = parse("apigw-http-v2.json");
+    assert_eq!(
+        http.request_context.http.method,
+        aws_lambda_events::http::Method::POST
+    );
+    let url: lambda_function_urls::LambdaFunctionUrlRequest = parse("function-url.json");
+    assert!(url
+        .request_context
+        .domain_name
+        .unwrap()
+        .contains(".lambda-url."));
+    let rest: apigw::ApiGatewayProxyRequest = parse("apigw-rest-v1.json");
+    assert!(rest.is_base64_encoded);
+    let queue: sqs::SqsEvent = parse("sqs-batch.json");
+    assert_eq!(queue.records.len(), 3);
+    assert!(queue
+        .records
+        .iter()
+        .all(|r| r.message_id.is_some() && r.body.is_some()));
+    let topic: sns::SnsEvent = parse("sns.json");
+    assert_eq!(topic.records[0].event_source, "aws:sns");
+    for file in [
+        "eventbridge-schedule.json",
+        "eventbridge-schedule-quota.json",
+    ] {
+        let event: cloudwatch_events::CloudWatchEvent = parse(file);
+        assert_eq!(
+            event.detail_type.as_deref(),
+            Some("Scheduled Event"),
+            "{file}"
+        );
+    }
+}

@@ -3,6 +3,36 @@
 //! Every event source of design.md section 4 is recognised by its marker
 //! fields and decoded into a [`Decoded`]: the [`Trigger`] the jobs act on, and
 //! the [`Reply`] shape the runtime must answer in. No handler sees a wire format.
+//!
+//! - [`decode`] (JSON text) / [`decode_value`] (parsed JSON): pick the source by marker fields, read it;
+//! - [`EventError`]: why not, with the HTTP status and the [`Reply`] shape to answer in;
+//! - [`sign_webhook`] / [`sign_http_event`]: the `X-Warden-Signature` a sender puts on a webhook.
+//!
+//! | source | marker | `Decoded::source` | reply |
+//! |---|---|---|---|
+//! | direct invocation | `warden` | `direct` | `Report` |
+//! | EventBridge schedule | `detail-type` = `Scheduled Event` | `eventbridge` | `Report` |
+//! | FunctionGraph timer | `trigger_type` = `TIMER` | `functiongraph-timer` | `Report` |
+//! | HTTP API 2.0 / Function URL | `requestContext.http` | `apigw-http` / `function-url` | `HttpV2` |
+//! | REST API 1.0 / FunctionGraph APIG | `httpMethod` + `requestContext` | `apigw-rest` / `functiongraph-apig` | `HttpV1` |
+//! | SQS | `Records[0].eventSource` = `aws:sqs` | `sqs` | `Sqs` |
+//! | SNS | `Records[0].EventSource` = `aws:sns` | `sns` | `Report` |
+//! | FunctionGraph SMN | `record[0].event_source` = `smn` | `functiongraph-smn` | `Report` |
+//! | CloudEvents 1.0 | `specversion` | `cloudevents` | `Report` |
+//! | CTS trigger | `cts` | `cts` | `Report` |
+
+mod aws;
+mod decode;
+mod error;
+mod huawei;
+mod notice;
+mod webhook;
+
+pub use decode::{decode, decode_value};
+pub use error::{AuthError, Cause, EventError, EXPECTED_SOURCES, MAX_BODY_BYTES};
+pub use webhook::{
+    sign_http_event, sign_webhook, MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +124,8 @@ pub enum Reply {
 pub struct Decoded {
     /// The source it came from, e.g. `sqs` or `eventbridge`, for logs.
     pub source: &'static str,
+    /// What to run.
     pub trigger: Trigger,
+    /// How to answer.
     pub reply: Reply,
 }

@@ -1,0 +1,146 @@
+//! Huawei Cloud envelopes: FunctionGraph timer and SMN triggers, EventGrid
+//! CloudEvents 1.0 and the CTS trigger.
+//!
+//! Like the AWS ones, each is read for the few fields the warden needs.
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::aws::{batch, not_a_batch, record_error};
+use super::decode::{describe, jobs};
+use super::error::{Cause, EventError};
+use super::notice::{
+    is_trace, notice_from_bytes, notice_from_trace, notice_from_value, NOTICE_SHAPE, TRACE_SHAPE,
+};
+use super::{Decoded, Notice, Record, Reply, Trigger};
+
+/// A FunctionGraph timer: a tick; `user_event`, when set, is JSON (an object
+/// or a string holding one) that may name `jobs`. Any other `user_event` is
+/// refused rather than ignored, so a mistyped job list never runs every job.
+pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
+    const ORIGIN: &str = "functiongraph-timer";
+    const EXPECTED: &str = r#"user_event as JSON such as {"jobs": ["approve", "gc"]}, or empty"#;
+    let invalid =
+        |cause: Option<Cause>| EventError::malformed(ORIGIN, Reply::Report, EXPECTED, cause);
+    let parsed;
+    let user_event = match event.get("user_event") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) => {
+            parsed =
+                serde_json::from_str::<Value>(text).map_err(|err| invalid(Some(err.into())))?;
+            Some(&parsed)
+        }
+        Some(other) => Some(other),
+    };
+    let jobs = match user_event {
+        None => jobs(None, ORIGIN)?,
+        Some(Value::Object(fields)) => jobs(fields.get("jobs"), ORIGIN)?,
+        Some(other) => {
+            return Err(invalid(Some(Cause::Invalid(format!(
+                "found {}",
+                describe(other)
+            )))))
+        }
+    };
+    Ok(Decoded {
+        source: ORIGIN,
+        trigger: Trigger::Tick { jobs },
+        reply: Reply::Report,
+    })
+}
+
+#[derive(Deserialize)]
+struct SmnRecord {
+    smn: SmnMessage,
+}
+
+#[derive(Deserialize)]
+struct SmnMessage {
+    message: String,
+}
+
+/// A FunctionGraph SMN trigger: each `record[].smn.message` is a notice;
+/// `Record.id` is `smn.message_id`.
+pub(crate) fn smn(event: &Map<String, Value>) -> Result<Decoded, EventError> {
+    const ORIGIN: &str = "functiongraph-smn";
+    let records = batch(event, "record", |record| {
+        let id = record
+            .pointer("/smn/message_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let notice = SmnRecord::deserialize(record)
+            .map_err(Cause::from)
+            .and_then(|record| notice_from_bytes(record.smn.message.as_bytes()))
+            .map_err(|cause| record_error(ORIGIN, "in smn.message", cause));
+        Record { id, notice }
+    })
+    .ok_or_else(|| not_a_batch(ORIGIN, Reply::Report, "record"))?;
+    Ok(Decoded {
+        source: ORIGIN,
+        trigger: Trigger::Connections(records),
+        reply: Reply::Report,
+    })
+}
+
+/// A CloudEvents 1.0 event (Huawei EventGrid): `data` (an object, a string
+/// holding JSON, or `data_base64`) is a notice or a CTS trace.
+pub(crate) fn cloud_event(event: &Map<String, Value>) -> Result<Decoded, EventError> {
+    const ORIGIN: &str = "cloudevents";
+    let malformed = |expected: String, cause: Option<Cause>| {
+        EventError::malformed(ORIGIN, Reply::Report, expected, cause)
+    };
+    let data_shape = || format!("data holding {NOTICE_SHAPE} or {TRACE_SHAPE}");
+    let owned;
+    let data = match (event.get("data"), event.get("data_base64")) {
+        (Some(Value::String(text)), _) => {
+            owned = serde_json::from_str::<Value>(text)
+                .map_err(|err| malformed(data_shape(), Some(err.into())))?;
+            &owned
+        }
+        (Some(data), _) if !data.is_null() => data,
+        (_, Some(Value::String(encoded))) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map_err(|err| malformed(data_shape(), Some(err.into())))?;
+            owned = serde_json::from_slice::<Value>(&bytes)
+                .map_err(|err| malformed(data_shape(), Some(err.into())))?;
+            &owned
+        }
+        _ => return Err(malformed(data_shape(), None)),
+    };
+    let notice = if is_trace(data) {
+        notice_from_trace(data)
+            .map_err(|cause| malformed(format!("data holding {TRACE_SHAPE}"), Some(cause)))
+    } else {
+        notice_from_value(data)
+            .map_err(|cause| malformed(format!("data holding {NOTICE_SHAPE}"), Some(cause)))
+    }?;
+    Ok(single(ORIGIN, notice))
+}
+
+/// A CTS trigger: the `cts` trace must be a `createEndpoint` trace.
+pub(crate) fn cts(trace: &Value) -> Result<Decoded, EventError> {
+    const ORIGIN: &str = "cts";
+    let notice = notice_from_trace(trace).map_err(|cause| {
+        EventError::malformed(
+            ORIGIN,
+            Reply::Report,
+            format!("cts holding {TRACE_SHAPE}"),
+            cause,
+        )
+    })?;
+    Ok(single(ORIGIN, notice))
+}
+
+fn single(source: &'static str, notice: Notice) -> Decoded {
+    Decoded {
+        source,
+        trigger: Trigger::Connections(vec![Record {
+            id: None,
+            notice: Ok(notice),
+        }]),
+        reply: Reply::Report,
+    }
+}

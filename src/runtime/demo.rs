@@ -144,22 +144,11 @@ fn ordered_samples(ctx: &Ctx) -> Result<Vec<(String, Value)>, Box<dyn std::error
 /// Signs an HTTP sample's body again with the demo secret and the current time
 /// (a fixed signature would be stale after 300 s). Other samples are unchanged.
 fn resign(mut event: Value) -> Value {
-    let Some(body) = event.get("body").and_then(Value::as_str).map(str::to_owned) else {
-        return event;
-    };
-    let base64_body = event.get("isBase64Encoded").and_then(Value::as_bool).unwrap_or(false);
-    let Some(headers) = event.get_mut("headers").and_then(Value::as_object_mut) else {
-        return event;
-    };
-    let raw = if base64_body {
-        use base64::Engine;
-        base64::engine::general_purpose::STANDARD.decode(&body).unwrap_or_default()
-    } else {
-        body.into_bytes()
-    };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    headers.retain(|k, _| !k.eq_ignore_ascii_case("x-warden-timestamp") && !k.eq_ignore_ascii_case("x-warden-signature"));
-    headers.insert("X-Warden-Timestamp".into(), Value::String(now.to_string()));
-    headers.insert("X-Warden-Signature".into(), Value::String(events::sign_webhook(WEBHOOK_SECRET, now, &raw)));
+    let is_http = event.get("body").is_some() && event.get("requestContext").is_some();
+    if is_http {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        // A sample that cannot be re-signed runs as it is and is refused visibly.
+        let _ = events::sign_http_event(&mut event, WEBHOOK_SECRET, now);
+    }
     event
 }

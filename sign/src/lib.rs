@@ -351,10 +351,7 @@ impl Authorization {
             .trim();
         let (mut access, mut headers, mut signature) = (None, None, None);
         for part in rest.split(',') {
-            let (k, v) = part
-                .trim()
-                .split_once('=')
-                .ok_or(Error::BadAuthorization)?;
+            let (k, v) = part.trim().split_once('=').ok_or(Error::BadAuthorization)?;
             match k {
                 "Access" => access = Some(v.to_owned()),
                 "SignedHeaders" => {
@@ -415,7 +412,11 @@ pub fn verify(
         .ok_or(Error::BadDate)?
         .to_owned();
     let at = parse_date(&date)?;
-    if !authorization.signed_headers.iter().any(|h| h == "x-sdk-date") {
+    if !authorization
+        .signed_headers
+        .iter()
+        .any(|h| h == "x-sdk-date")
+    {
         return Err(Error::MissingSignedHeader("x-sdk-date".into()).into());
     }
     let canonical = canonical_request(request, &authorization.signed_headers)?;
@@ -430,10 +431,9 @@ pub fn verify(
         .expect("HMAC takes a key of any length");
     mac.update(string_to_sign(&canonical, &date).as_bytes());
     // `verify_slice` compares in constant time.
-    mac.verify_slice(&given)
-        .map_err(|_| VerifyError::Mismatch {
-            canonical_request: canonical,
-        })
+    mac.verify_slice(&given).map_err(|_| VerifyError::Mismatch {
+        canonical_request: canonical,
+    })
 }
 
 #[cfg(test)]

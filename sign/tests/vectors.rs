@@ -72,10 +72,26 @@ fn every_vector_is_reproduced_byte_for_byte() {
     for v in &all {
         let key = SigningKey::new(&v.credentials.ak, &v.credentials.sk);
         let signed = sign(&request_of(v), &key, now);
-        assert_eq!(signed.canonical_request, v.expected.canonical_request, "canonical request of {:?}", v.name);
-        assert_eq!(signed.string_to_sign, v.expected.string_to_sign, "string to sign of {:?}", v.name);
-        assert_eq!(signed.authorization, v.expected.headers["Authorization"], "authorization of {:?}", v.name);
-        assert_eq!(signed.date, v.expected.headers["X-Sdk-Date"], "date of {:?}", v.name);
+        assert_eq!(
+            signed.canonical_request, v.expected.canonical_request,
+            "canonical request of {:?}",
+            v.name
+        );
+        assert_eq!(
+            signed.string_to_sign, v.expected.string_to_sign,
+            "string to sign of {:?}",
+            v.name
+        );
+        assert_eq!(
+            signed.authorization, v.expected.headers["Authorization"],
+            "authorization of {:?}",
+            v.name
+        );
+        assert_eq!(
+            signed.date, v.expected.headers["X-Sdk-Date"],
+            "date of {:?}",
+            v.name
+        );
     }
 }
 
@@ -88,20 +104,49 @@ fn every_vector_verifies_and_a_changed_one_does_not() {
         let auth = Authorization::parse(&v.expected.headers["Authorization"]).unwrap();
         let at = hwcloud_sign::parse_date(&v.expected.headers["X-Sdk-Date"]).unwrap();
         let skew = time::Duration::minutes(15);
-        verify(&request, &auth, &key, at + time::Duration::minutes(14), skew)
-            .unwrap_or_else(|e| panic!("{}: {e}", v.name));
-        assert!(verify(&request, &auth, &key, at + time::Duration::minutes(16), skew).is_err());
+        verify(
+            &request,
+            &auth,
+            &key,
+            at + time::Duration::minutes(14),
+            skew,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+        assert!(verify(
+            &request,
+            &auth,
+            &key,
+            at + time::Duration::minutes(16),
+            skew
+        )
+        .is_err());
 
         let mut tampered = request.clone();
         tampered.body.push(b' ');
-        assert!(verify(&tampered, &auth, &key, at, skew).is_err(), "{}: body", v.name);
+        assert!(
+            verify(&tampered, &auth, &key, at, skew).is_err(),
+            "{}: body",
+            v.name
+        );
         let mut tampered = request.clone();
         tampered.path.push_str("x");
-        assert!(verify(&tampered, &auth, &key, at, skew).is_err(), "{}: path", v.name);
+        assert!(
+            verify(&tampered, &auth, &key, at, skew).is_err(),
+            "{}: path",
+            v.name
+        );
         let mut tampered = request.clone();
         tampered.query.push_str("&z=1");
-        assert!(verify(&tampered, &auth, &key, at, skew).is_err(), "{}: query", v.name);
+        assert!(
+            verify(&tampered, &auth, &key, at, skew).is_err(),
+            "{}: query",
+            v.name
+        );
         let wrong = SigningKey::new(&v.credentials.ak, "another-secret");
-        assert!(verify(&request, &auth, &wrong, at, skew).is_err(), "{}: key", v.name);
+        assert!(
+            verify(&request, &auth, &wrong, at, skew).is_err(),
+            "{}: key",
+            v.name
+        );
     }
 }

@@ -17,7 +17,7 @@ pub struct ApiError {
     /// On what, e.g. the service ID; empty for project-wide calls.
     pub target: String,
     /// Why it failed.
-    pub kind: ApiErrorKind,
+    pub kind: Box<ApiErrorKind>,
     /// HTTP requests made for this call (1 when not retried).
     pub attempts: u32,
 }
@@ -135,7 +135,7 @@ impl ApiError {
 
     /// The HTTP status, when the API answered.
     pub fn status(&self) -> Option<u16> {
-        match &self.kind {
+        match &*self.kind {
             ApiErrorKind::Api { status, .. } | ApiErrorKind::Decode { status, .. } => Some(*status),
             _ => None,
         }
@@ -143,7 +143,7 @@ impl ApiError {
 
     /// The API's error code (`EndPoint.0002`, `APIGW.0301`, ...), when sent.
     pub fn error_code(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             ApiErrorKind::Api { error_code, .. } => error_code.as_deref(),
             _ => None,
         }
@@ -151,7 +151,7 @@ impl ApiError {
 
     /// The API's error message, when it answered with one.
     pub fn error_msg(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             ApiErrorKind::Api { error_msg, .. } => Some(error_msg),
             _ => None,
         }
@@ -159,7 +159,7 @@ impl ApiError {
 
     /// The request ID of the failed answer, when there was one.
     pub fn request_id(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             ApiErrorKind::Api { request_id, .. } | ApiErrorKind::Decode { request_id, .. } => {
                 request_id.as_deref()
             }
@@ -176,19 +176,19 @@ impl ApiError {
 
     /// Whether no answer came in time.
     pub fn is_timeout(&self) -> bool {
-        matches!(&self.kind, ApiErrorKind::Transport { source } if source.is_timeout())
+        matches!(&*self.kind, ApiErrorKind::Transport { source } if source.is_timeout())
     }
 
     /// Whether the server could not be reached at all (refused, DNS).
     pub fn is_connect(&self) -> bool {
-        matches!(&self.kind, ApiErrorKind::Transport { source } if source.is_connect())
+        matches!(&*self.kind, ApiErrorKind::Transport { source } if source.is_connect())
     }
 
     pub(crate) fn new(action: &'static str, target: impl Into<String>, kind: ApiErrorKind) -> Self {
         Self {
             action,
             target: target.into(),
-            kind,
+            kind: Box::new(kind),
             attempts: 1,
         }
     }
@@ -210,7 +210,7 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.kind)
+        std::error::Error::source(&*self.kind)
     }
 }
 

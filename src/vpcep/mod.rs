@@ -19,6 +19,7 @@ mod lenient;
 mod models;
 mod paging;
 mod retry;
+mod transport;
 
 pub use client::{Client, ClientOptions};
 pub use error::{ApiError, ApiErrorKind};

@@ -1,1 +1,598 @@
-//! The VPCEP client against a local test server.
+//! The VPCEP client against a local test server: request shape, paging,
+//! retries, idempotency, the reference's examples, IAM tokens, secrets.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vpcep_warden::config::{Credentials, Secret};
+use vpcep_warden::vpcep::{ApiErrorKind, Client, ConnectionAction};
+
+use crate::scripted::{
+    client, client_for, fast_options, settings, Reply, TestServer, AK, PROJECT, SK,
+};
+
+const SERVICE: &str = "4189d3c2-8882-4871-a3c2-d380272eed88";
+
+fn connections_page(ids: std::ops::Range<u64>, total: u64) -> Value {
+    let items: Vec<Value> = ids
+        .map(|i| json!({"id": format!("ep-{i}"), "marker_id": i, "domain_id": "d1", "status": "pendingAcceptance"}))
+        .collect();
+    json!({"connections": items, "total_count": total})
+}
+
+#[tokio::test]
+async fn list_connections_sends_paging_filters_and_a_valid_signature() {
+    let server = TestServer::scripted(vec![Reply::ok(connections_page(0..1, 1))]).await;
+    let found = client(&server)
+        .list_connections(SERVICE, Some("pendingAcceptance"), Some("ep-0"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "GET");
+    assert_eq!(
+        seen.path,
+        format!("/v1/{PROJECT}/vpc-endpoint-services/{SERVICE}/connections")
+    );
+    assert_eq!(seen.query_value("limit").as_deref(), Some("1000"));
+    assert_eq!(seen.query_value("offset").as_deref(), Some("0"));
+    assert_eq!(
+        seen.query_value("status").as_deref(),
+        Some("pendingAcceptance")
+    );
+    assert_eq!(seen.query_value("id").as_deref(), Some("ep-0"));
+    assert_eq!(seen.header("X-Project-Id"), Some(PROJECT));
+    assert_eq!(seen.header("X-Security-Token"), None);
+    assert_eq!(seen.header("X-Auth-Token"), None);
+    assert_eq!(seen.verify_signature(AK, SK), Ok(()));
+    assert!(seen.verify_signature(AK, "another-sk").is_err());
+}
+
+#[tokio::test]
+async fn every_list_asks_for_pages_of_1000() {
+    let server = TestServer::start(|seen| {
+        let key = if seen.path.ends_with("/permissions") {
+            "permissions"
+        } else if seen.path.ends_with("/vpc-endpoints") {
+            "endpoints"
+        } else {
+            "endpoint_services"
+        };
+        Reply::ok(json!({ key: [], "total_count": 0 }))
+    })
+    .await;
+    let client = client(&server);
+    client.list_services().await.unwrap();
+    client.list_permissions(SERVICE).await.unwrap();
+    client.list_endpoints().await.unwrap();
+    let seen = server.requests();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/v1/{PROJECT}/vpc-endpoint-services"),
+            format!("/v1/{PROJECT}/vpc-endpoint-services/{SERVICE}/permissions"),
+            format!("/v1/{PROJECT}/vpc-endpoints"),
+        ]
+    );
+    for s in &seen {
+        assert_eq!(
+            (
+                s.query_value("limit").as_deref(),
+                s.query_value("offset").as_deref()
+            ),
+            (Some("1000"), Some("0"))
+        );
+        assert_eq!(s.verify_signature(AK, SK), Ok(()));
+    }
+}
+
+#[tokio::test]
+async fn temporary_credentials_send_and_sign_the_security_token() {
+    let server = TestServer::scripted(vec![Reply::ok(json!({"quotas": {"resources": []}}))]).await;
+    let mut s = settings(&server.url);
+    s.credentials = Credentials::AkSk {
+        ak: AK.into(),
+        sk: Secret::new(SK),
+        security_token: Some(Secret::new("sts-token-xyz")),
+    };
+    client_for(&s).quotas().await.unwrap();
+    let seen = &server.requests()[0];
+    assert_eq!(seen.path, format!("/v1/{PROJECT}/quotas"));
+    assert_eq!(seen.header("X-Security-Token"), Some("sts-token-xyz"));
+    assert!(seen
+        .header("Authorization")
+        .unwrap_or_default()
+        .contains("x-security-token"));
+    assert_eq!(seen.verify_signature(AK, SK), Ok(()));
+}
+
+#[tokio::test]
+async fn token_auth_sends_x_auth_token_and_no_signature() {
+    let server = TestServer::scripted(vec![Reply::ok(json!({"quotas": {"resources": []}}))]).await;
+    let mut s = settings(&server.url);
+    s.credentials = Credentials::Token(Secret::new("iam-token-abc"));
+    client_for(&s).quotas().await.unwrap();
+    let seen = &server.requests()[0];
+    assert_eq!(seen.header("X-Auth-Token"), Some("iam-token-abc"));
+    assert_eq!(seen.header("X-Project-Id"), Some(PROJECT));
+    assert_eq!(seen.header("Authorization"), None);
+}
+
+#[tokio::test]
+async fn connection_action_posts_the_action_and_one_endpoint() {
+    let server = TestServer::start(|_| Reply::ok(json!({"connections": []}))).await;
+    let client = client(&server);
+    client
+        .connection_action(SERVICE, "ep-1", ConnectionAction::Receive)
+        .await
+        .unwrap();
+    client
+        .connection_action(SERVICE, "ep-2", ConnectionAction::Reject)
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen[0].method, "POST");
+    assert_eq!(
+        seen[0].path,
+        format!("/v1/{PROJECT}/vpc-endpoint-services/{SERVICE}/connections/action")
+    );
+    assert_eq!(
+        seen[0].json(),
+        json!({"action": "receive", "endpoints": ["ep-1"]})
+    );
+    assert_eq!(
+        seen[1].json(),
+        json!({"action": "reject", "endpoints": ["ep-2"]})
+    );
+    assert_eq!(seen[0].header("Content-Type"), Some("application/json"));
+    assert_eq!(seen[0].verify_signature(AK, SK), Ok(()));
+}
+
+/// A server holding `len` connections that claims `total` of them.
+async fn connection_server(len: u64, total: u64) -> TestServer {
+    TestServer::start(move |seen| {
+        let offset: u64 = seen
+            .query_value("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let limit: u64 = seen
+            .query_value("limit")
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(10);
+        let end = (offset + limit).min(len);
+        Reply::ok(connections_page(offset.min(end)..end, total))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn lists_walk_every_page() {
+    let server = connection_server(2500, 2500).await;
+    let found = client(&server)
+        .list_connections(SERVICE, None, None)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2500);
+    let ids: std::collections::HashSet<_> = found.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), 2500);
+    let offsets: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|s| s.query_value("offset"))
+        .collect();
+    assert_eq!(
+        offsets,
+        [Some("0".into()), Some("1000".into()), Some("2000".into())]
+    );
+}
+
+#[tokio::test]
+async fn endpoint_pages_are_handed_over_one_by_one() {
+    let server = TestServer::start(|seen| {
+        let offset: u64 = seen
+            .query_value("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        let n = if offset == 0 { 1000 } else { 5 };
+        let items: Vec<Value> = (0..n)
+            .map(|i| json!({"id": format!("e{}", offset + i), "status": "failed"}))
+            .collect();
+        Reply::ok(json!({"endpoints": items, "total_count": 1005}))
+    })
+    .await;
+    let mut pages = Vec::new();
+    client(&server)
+        .for_each_endpoint_page(|page| pages.push(page.len()))
+        .await
+        .unwrap();
+    assert_eq!(pages, [1000, 5]);
+}
+
+#[tokio::test]
+async fn a_total_count_that_lies_ends_in_an_error_not_a_loop() {
+    // Claims 5000 but holds 1500: the short second page ends the walk.
+    let server = connection_server(1500, 5000).await;
+    let err = client(&server)
+        .list_connections(SERVICE, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(*err.kind, ApiErrorKind::InconsistentList { .. }),
+        "{err}"
+    );
+    assert_eq!(server.count(), 2);
+    // Claims 1500 but pages never end.
+    let server = connection_server(u64::MAX, 1500).await;
+    let err = client(&server)
+        .list_connections(SERVICE, None, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("inconsistent list"), "{err}");
+    assert_eq!(server.count(), 2);
+    // Claims 10 and sends nothing.
+    let server = connection_server(0, 10).await;
+    assert!(client(&server)
+        .list_connections(SERVICE, None, None)
+        .await
+        .is_err());
+    assert_eq!(server.count(), 1);
+}
+
+async fn retried_then_ok(
+    first: Reply,
+) -> (
+    TestServer,
+    Result<Vec<vpcep_warden::vpcep::Quota>, vpcep_warden::vpcep::ApiError>,
+) {
+    let ok =
+        Reply::ok(json!({"quotas": {"resources": [{"type": "endpoint", "used": 1, "quota": 2}]}}));
+    let server = TestServer::scripted(vec![first.clone(), first, ok]).await;
+    let result = client(&server).quotas().await;
+    (server, result)
+}
+
+#[tokio::test]
+async fn server_errors_rate_limits_and_timeouts_are_retried() {
+    for first in [
+        Reply::error(500, "EndPoint.0001", "System error. Please retry."),
+        Reply::error(503, "APIGW.0201", "Service unavailable"),
+        Reply::error(429, "APIGW.0308", "Throttled"),
+        Reply::error(
+            400,
+            "EndPoint.0022",
+            "The number of requests exceeded the limit. Please try later.",
+        ),
+        Reply::ok(json!({})).delayed(Duration::from_millis(800)),
+    ] {
+        let status = first.status;
+        let (server, result) = if first.delay.is_zero() {
+            retried_then_ok(first).await
+        } else {
+            let ok = Reply::ok(
+                json!({"quotas": {"resources": [{"type": "endpoint", "used": 1, "quota": 2}]}}),
+            );
+            let server = TestServer::scripted(vec![first.clone(), first, ok]).await;
+            let mut options = fast_options();
+            options.timeout = Duration::from_millis(300);
+            let client = Client::with_options(&settings(&server.url), options).unwrap();
+            let result = client.quotas().await;
+            assert_eq!(client.api_calls(), 3);
+            (server, result)
+        };
+        let quotas = result.unwrap_or_else(|e| panic!("status {status}: {e}"));
+        assert_eq!(quotas[0].quota, 2);
+        assert_eq!(server.count(), 3, "status {status}");
+    }
+}
+
+#[tokio::test]
+async fn other_client_errors_are_not_retried() {
+    for (status, code) in [
+        (400, "EndPoint.0002"),
+        (401, "APIGW.0301"),
+        (403, "EndPoint.0004"),
+        (404, "EndPoint.0005"),
+    ] {
+        let (server, result) = retried_then_ok(Reply::error(status, code, "no")).await;
+        let err = result.unwrap_err();
+        assert_eq!((err.status(), err.error_code()), (Some(status), Some(code)));
+        assert!(!err.is_retryable());
+        assert_eq!(server.count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn exhausted_retries_report_code_message_and_request_id() {
+    let server =
+        TestServer::start(|_| Reply::error(500, "EndPoint.0001", "System error. Please retry."))
+            .await;
+    let client = client(&server);
+    let err = client
+        .list_connections(SERVICE, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(server.count(), 5);
+    assert_eq!(client.api_calls(), 5);
+    assert_eq!(err.request_id(), Some("req-EndPoint.0001"));
+    assert!(err.is_retryable());
+    assert_eq!(
+        err.to_string(),
+        format!("list connections of service {SERVICE}: HTTP 500 EndPoint.0001 System error. Please retry. (request id req-EndPoint.0001), after 5 attempts")
+    );
+}
+
+#[tokio::test]
+async fn html_pages_and_error_bodies_in_200_are_clear_errors() {
+    let server = TestServer::scripted(vec![
+        Reply::raw(502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        Reply::raw(200, "<html>maintenance</html>"),
+        Reply::error(200, "EndPoint.0002", "Parameter error."),
+    ])
+    .await;
+    let mut s = settings(&server.url);
+    s.max_retries = 0;
+    let mut options = fast_options();
+    options.max_retries = 0;
+    let client = Client::with_options(&s, options).unwrap();
+    let bad_gateway = client.get_endpoint("e1").await.unwrap_err();
+    assert!(
+        bad_gateway
+            .to_string()
+            .contains("HTTP 502 <html><body><h1>502 Bad Gateway"),
+        "{bad_gateway}"
+    );
+    let not_json = client.get_endpoint("e1").await.unwrap_err();
+    assert!(
+        matches!(*not_json.kind, ApiErrorKind::Decode { status: 200, .. }),
+        "{not_json}"
+    );
+    assert!(not_json.to_string().contains("<html>maintenance</html>"));
+    let error_body = client.get_endpoint("e1").await.unwrap_err();
+    assert!(error_body.has_code("EndPoint.0002"), "{error_body}");
+}
+
+#[tokio::test]
+async fn accepting_an_accepted_endpoint_succeeds_and_rejecting_it_does_not() {
+    let server = TestServer::start(|_| {
+        Reply::error(
+            400,
+            "EndPoint.2014",
+            "The endpoint has connected to the endpoint service.",
+        )
+    })
+    .await;
+    let client = client(&server);
+    client
+        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
+        .await
+        .unwrap();
+    let err = client
+        .connection_action(SERVICE, "ep", ConnectionAction::Reject)
+        .await
+        .unwrap_err();
+    assert!(err.has_code("EndPoint.2014"));
+    let other = TestServer::start(|_| {
+        Reply::error(
+            400,
+            "Endpoint.2013",
+            "The endpoint does not belong to the endpoint service.",
+        )
+    })
+    .await;
+    assert!(crate::scripted::client(&other)
+        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn deleting_an_endpoint_that_is_gone_or_going_succeeds() {
+    for reply in [
+        Reply::raw(404, ""),
+        Reply::error(
+            404,
+            "EndPoint.2006",
+            "The requested endpoint does not exist.",
+        ),
+        Reply::error(404, "EndPoint.2008", "The endpoint has been deleted."),
+        Reply::error(400, "EndPoint.2018", "The endpoint is being deleted."),
+        Reply::raw(200, ""),
+    ] {
+        let server = TestServer::scripted(vec![reply.clone()]).await;
+        let result = client(&server).delete_endpoint("e1").await;
+        assert!(
+            result.is_ok(),
+            "{} {}: {result:?}",
+            reply.status,
+            reply.body
+        );
+        let seen = &server.requests()[0];
+        assert_eq!(
+            (seen.method.as_str(), seen.path.clone()),
+            ("DELETE", format!("/v1/{PROJECT}/vpc-endpoints/e1"))
+        );
+    }
+    let server = TestServer::scripted(vec![Reply::error(
+        400,
+        "EndPoint.2019",
+        "The endpoint is being created.",
+    )])
+    .await;
+    assert!(client(&server).delete_endpoint("e1").await.is_err());
+}
+
+#[tokio::test]
+async fn requests_in_flight_never_exceed_the_limit() {
+    let server = TestServer::start(|seen| {
+        Reply::ok(
+            json!({"id": seen.path.rsplit('/').next().unwrap_or_default(), "status": "failed"}),
+        )
+        .delayed(Duration::from_millis(50))
+    })
+    .await;
+    let mut options = fast_options();
+    options.max_concurrency = 2;
+    let client = Client::with_options(&settings(&server.url), options).unwrap();
+    let calls = (0..8).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_endpoint(&format!("e{i}")).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.count(), 8);
+    assert_eq!(server.max_in_flight(), 2);
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/reference/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn serving(name: &str) -> (TestServer, Client) {
+    let server = TestServer::scripted(vec![Reply::raw(200, &fixture(name))]).await;
+    let client = client(&server);
+    (server, client)
+}
+
+#[tokio::test]
+async fn the_references_examples_decode() {
+    let (_s, c) = serving("list_services.json").await;
+    let services = c.list_services().await.unwrap();
+    assert_eq!(
+        (
+            services.len(),
+            services[0].service_name.as_str(),
+            services[0].ports[0].client_port
+        ),
+        (1, "test123", Some(8080))
+    );
+    for name in [
+        "get_service.json",
+        "get_service_string_ports.json",
+        "get_service_pool.json",
+    ] {
+        let (_s, c) = serving(name).await;
+        let service = c
+            .get_service(SERVICE)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(service.ports[1].client_port, Some(8081), "{name}");
+        assert!(!service.approval_enabled);
+        assert!(
+            vpcep_warden::vpcep::parse_time(&service.created_at).is_some(),
+            "{name}"
+        );
+    }
+    let (_s, c) = serving("list_connections.json").await;
+    let connections = c.list_connections(SERVICE, None, None).await.unwrap();
+    assert_eq!(connections[0].marker_id.as_deref(), Some("16777510"));
+    assert_eq!(connections[1].domain_id, "5fc973eea581490997e82ea11a1df31f");
+    let (_s, c) = serving("connection_action.json").await;
+    c.connection_action(SERVICE, "ep", ConnectionAction::Receive)
+        .await
+        .unwrap();
+    let (_s, c) = serving("connection_action_error.json").await;
+    let err = c
+        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
+        .await
+        .unwrap_err();
+    assert!(err.has_code("EndPoint.2013"), "{err}");
+    let (_s, c) = serving("list_permissions.json").await;
+    let permissions = c.list_permissions(SERVICE).await.unwrap();
+    assert_eq!(
+        (
+            permissions[0].permission.as_str(),
+            permissions[0].domain_id()
+        ),
+        ("*", None)
+    );
+    let (_s, c) = serving("get_endpoint.json").await;
+    let endpoint = c.get_endpoint("e").await.unwrap();
+    assert_eq!(
+        (
+            endpoint.marker_id.as_deref(),
+            endpoint.enable_dns,
+            endpoint.tags[0].key.as_str()
+        ),
+        (Some("322312312312"), false, "test1")
+    );
+    let (_s, c) = serving("list_endpoints.json").await;
+    let endpoints = c.list_endpoints().await.unwrap();
+    assert_eq!(
+        (
+            endpoints.len(),
+            endpoints[0].marker_id.as_deref(),
+            endpoints[0].enable_dns
+        ),
+        (2, Some("16777337"), true)
+    );
+    let (_s, c) = serving("quotas.json").await;
+    let quotas = c.quotas().await.unwrap();
+    assert_eq!(
+        (quotas[0].kind.as_str(), quotas[0].used, quotas[0].quota),
+        ("endpoint", 4, 150)
+    );
+    assert_eq!(
+        (quotas[1].kind.as_str(), quotas[1].used, quotas[1].quota),
+        ("endpoint_service", 10, 100)
+    );
+    let server = TestServer::scripted(vec![Reply::raw(400, &fixture("error.json"))]).await;
+    let err = client(&server).quotas().await.unwrap_err();
+    assert_eq!(
+        (err.error_code(), err.error_msg()),
+        (Some("EndPoint.0002"), Some("Parameter error."))
+    );
+}
+
+#[tokio::test]
+async fn string_numbers_and_error_objects_decode() {
+    let body = json!({
+        "endpoints": [{
+            "id": "e1", "status": "failed", "marker_id": "42", "enable_dns": "false",
+            "error": {"error_code": "EndPoint.2022", "error_message": "Failed to create an endpoint."},
+            "tags": null, "some_new_field": {"nested": true}
+        }, {
+            "id": "e2", "status": "failed", "marker_id": 43, "enable_dns": 1,
+            "error": [{"code": "VPCEP.1", "message": "m"}]
+        }],
+        "total_count": "2"
+    });
+    let server = TestServer::scripted(vec![Reply::ok(body)]).await;
+    let endpoints = client(&server).list_endpoints().await.unwrap();
+    assert_eq!(endpoints[0].error[0].error_code, "EndPoint.2022");
+    assert_eq!(
+        (endpoints[0].marker_id.as_deref(), endpoints[0].enable_dns),
+        (Some("42"), false)
+    );
+    assert_eq!(
+        (endpoints[1].marker_id.as_deref(), endpoints[1].enable_dns),
+        (Some("43"), true)
+    );
+    assert_eq!(endpoints[1].error[0].error_message, "m");
+    assert!(endpoints[0].tags.is_empty());
+}
+
+#[tokio::test]
+async fn send_json_signs_other_huawei_apis_the_same_way() {
+    let server = TestServer::scripted(vec![Reply::ok(
+        json!({"request_id": "r", "message_id": "m"}),
+    )])
+    .await;
+    let url = format!(
+        "{}/v2/{PROJECT}/notifications/topics/urn:smn:x/publish",
+        server.url
+    );
+    let answer = client(&server)
+        .send_json(reqwest::Method::POST, &url, Some(&json!({"message": "hi"})))
+        .await
+        .unwrap();
+    assert_eq!(answer["message_id"], "m");
+    let seen = &server.requests()[0];
+    assert_eq!(seen.json(), json!({"message": "hi"}));
+    assert_eq!(seen.verify_signature(AK, SK), Ok(()));
+}

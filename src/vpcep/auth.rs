@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use tokio::sync::Mutex;
 
 use super::error::ApiErrorKind;
-use super::models::parse_timestamp;
+use super::models::parse_time;
 use crate::config::{Credentials, Secret};
 
 /// An IAM token is renewed when less than this remains of its life.
@@ -221,7 +221,7 @@ pub(crate) fn token_from_answer(
         .and_then(|v| {
             v.pointer("/token/expires_at")?
                 .as_str()
-                .and_then(parse_timestamp)
+                .and_then(parse_time)
         })
         .unwrap_or(now + ASSUMED_LIFE);
     Ok(IamToken {

@@ -21,9 +21,11 @@ mod paging;
 mod retry;
 mod transport;
 
+pub use check::{check, CheckError, CheckReport};
 pub use client::{Client, ClientOptions};
 pub use error::{ApiError, ApiErrorKind};
 pub use models::{
-    parse_timestamp, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService,
-    Permission, Port, Quota, Tag,
+    parse_time, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService, Permission,
+    Port, Quota, Tag,
 };
+pub use retry::Backoff;

@@ -47,7 +47,7 @@ pub struct EndpointService {
     /// Port mappings.
     #[serde(default, deserialize_with = "lenient::one_or_many")]
     pub ports: Vec<Port>,
-    /// Creation time, `YYYY-MM-DDTHH:MM:SSZ` (see [`parse_timestamp`]).
+    /// Creation time, `YYYY-MM-DDTHH:MM:SSZ` (see [`parse_time`]).
     #[serde(default, deserialize_with = "lenient::string")]
     pub created_at: String,
     /// Update time.
@@ -250,7 +250,7 @@ impl ConnectionAction {
 /// Parses the API's timestamps: `YYYY-MM-DDTHH:MM:SSZ`, RFC 3339 with an
 /// offset or fractional seconds, and the zone-less `YYYY-MM-DDTHH:MM:SS[.fff]`
 /// some pages show (read as UTC). `None` when the text is none of these.
-pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Some(t);
@@ -272,16 +272,16 @@ mod tests {
     #[test]
     fn timestamps_in_every_documented_form_parse() {
         let want = datetime!(2018-01-30 07:42:01 UTC);
-        assert_eq!(parse_timestamp("2018-01-30T07:42:01Z"), Some(want));
-        assert_eq!(parse_timestamp("2018-01-30T07:42:01+00:00"), Some(want));
-        assert_eq!(parse_timestamp("2018-01-30T08:42:01+01:00"), Some(want));
-        assert_eq!(parse_timestamp("2018-01-30T07:42:01"), Some(want));
+        assert_eq!(parse_time("2018-01-30T07:42:01Z"), Some(want));
+        assert_eq!(parse_time("2018-01-30T07:42:01+00:00"), Some(want));
+        assert_eq!(parse_time("2018-01-30T08:42:01+01:00"), Some(want));
+        assert_eq!(parse_time("2018-01-30T07:42:01"), Some(want));
         assert_eq!(
-            parse_timestamp("2018-01-30T07:42:01.174"),
+            parse_time("2018-01-30T07:42:01.174"),
             Some(datetime!(2018-01-30 07:42:01.174 UTC))
         );
-        assert_eq!(parse_timestamp(""), None);
-        assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_time(""), None);
+        assert_eq!(parse_time("yesterday"), None);
     }
 
     #[test]

@@ -7,26 +7,26 @@ use rand::Rng;
 /// Waits between attempts: a random time from zero to `min(cap, base * 2^retry)`
 /// ("full jitter"), so many clients backing off at once spread out.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     base: Duration,
     cap: Duration,
 }
 
 impl Backoff {
     /// A backoff growing from `base` and never waiting longer than `cap`.
-    pub(crate) fn new(base: Duration, cap: Duration) -> Self {
+    pub fn new(base: Duration, cap: Duration) -> Self {
         Self { base, cap }
     }
 
     /// The longest wait before retry number `retry` (0 for the first retry).
-    pub(crate) fn ceiling(&self, retry: u32) -> Duration {
+    pub fn ceiling(&self, retry: u32) -> Duration {
         self.base
             .saturating_mul(1u32 << retry.min(20))
             .min(self.cap)
     }
 
     /// A random wait before retry number `retry`.
-    pub(crate) fn delay(&self, retry: u32) -> Duration {
+    pub fn delay(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry).as_micros() as u64;
         Duration::from_micros(rand::thread_rng().gen_range(0..=ceiling))
     }

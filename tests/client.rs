@@ -596,3 +596,61 @@ async fn send_json_signs_other_huawei_apis_the_same_way() {
     assert_eq!(seen.json(), json!({"message": "hi"}));
     assert_eq!(seen.verify_signature(AK, SK), Ok(()));
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_in_time_is_a_timeout_error() {
+    let server =
+        TestServer::start(|_| Reply::ok(json!({})).delayed(Duration::from_millis(600))).await;
+    let mut options = fast_options();
+    options.timeout = Duration::from_millis(150);
+    options.max_retries = 2;
+    let client = Client::with_options(&settings(&server.url), options).unwrap();
+    let err = client.get_endpoint("e1").await.unwrap_err();
+    assert!(err.is_timeout() && err.is_retryable(), "{err}");
+    assert_eq!(err.attempts, 3);
+    assert_eq!(
+        err.to_string(),
+        "get endpoint e1: no answer before the timeout, after 3 attempts"
+    );
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the transport error is kept as the source"
+    );
+}
+
+#[tokio::test]
+async fn secrets_echoed_by_the_server_never_reach_an_error() {
+    const STS: &str = "sts-token-echoed-back";
+    let server = TestServer::start(|seen| {
+        let echoed = format!(
+            "verify aksk signature fail, canonical request: x-security-token:{} sk={SK}",
+            seen.header("X-Security-Token").unwrap_or_default()
+        );
+        if seen.path.ends_with("/quotas") {
+            Reply::error(401, "APIGW.0301", &echoed)
+        } else {
+            Reply::raw(200, &format!("<html>{echoed}</html>"))
+        }
+    })
+    .await;
+    let mut s = settings(&server.url);
+    s.credentials = Credentials::AkSk {
+        ak: AK.into(),
+        sk: Secret::new(SK),
+        security_token: Some(Secret::new(STS)),
+    };
+    let client = client_for(&s);
+    let errors = [
+        client.quotas().await.unwrap_err(),
+        client.get_endpoint("e1").await.unwrap_err(),
+    ];
+    for err in &errors {
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(!text.contains(STS) && !text.contains(SK), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+    }
+    for text in [format!("{client:?}"), format!("{s:?}")] {
+        assert!(!text.contains(STS) && !text.contains(SK), "{text}");
+    }
+}

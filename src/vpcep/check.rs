@@ -19,6 +19,16 @@ pub const REQUIRED_ACTIONS: &[&str] = &[
     "vpcep:endpoints:delete",
 ];
 
+/// Words of a 401 message that blame the request time rather than the key.
+const CLOCK_WORDS: &[&str] = &[
+    "skew",
+    "expired",
+    "server time",
+    "request time",
+    "clock",
+    "minutes away",
+];
+
 /// What `check` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
@@ -131,7 +141,13 @@ pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
 
 /// What to fix, judged from how a call failed.
 pub fn hint(error: &ApiError) -> String {
+    // Only the gateway's own words: a canonical request echoed after them
+    // names headers such as x-sdk-date whatever the cause was.
     let message = error.error_msg().unwrap_or_default().to_ascii_lowercase();
+    let message = message
+        .split("canonical request")
+        .next()
+        .unwrap_or_default();
     let code = error.error_code().unwrap_or_default();
     if error.is_connect() {
         return "the VPCEP endpoint cannot be reached (connection refused or DNS failure): check WARDEN_VPCEP_ENDPOINT or WARDEN_REGION, and the network path to it".into();
@@ -142,7 +158,7 @@ pub fn hint(error: &ApiError) -> String {
     match error.status() {
         Some(401) => {
             let signature = code.eq_ignore_ascii_case("APIGW.0301") || message.contains("signature");
-            let about_time = ["time", "date", "skew", "expired"].iter().any(|w| message.contains(w));
+            let about_time = CLOCK_WORDS.iter().any(|w| message.contains(w));
             if signature && about_time {
                 "the request time was refused: the clock of this machine is off; sync it (NTP), signatures are accepted within 15 minutes".into()
             } else {

@@ -350,6 +350,7 @@ mod tests {
         assert!(code(400, "Endpoint.0001").is_retryable());
         assert!(code(429, "APIGW.0308").is_retryable());
         assert!(code(503, "x").is_retryable());
+        assert!(code(500, "x").is_retryable());
         assert!(!code(400, "EndPoint.0002").is_retryable());
         assert!(!code(401, "APIGW.0301").is_retryable());
         assert!(!code(404, "EndPoint.2006").is_retryable());

@@ -44,17 +44,24 @@ impl fmt::Display for Secret {
 pub enum Credentials {
     /// AK/SK, signed as SDK-HMAC-SHA256; `security_token` for temporary credentials.
     AkSk {
+        /// `HUAWEICLOUD_SDK_AK`.
         ak: String,
+        /// `HUAWEICLOUD_SDK_SK`.
         sk: Secret,
+        /// `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
         security_token: Option<Secret>,
     },
     /// A fixed IAM token sent as `X-Auth-Token` (`WARDEN_AUTH_TOKEN`).
     Token(Secret),
     /// An IAM token obtained by password from `endpoint` and renewed before expiry.
     Password {
+        /// `WARDEN_IAM_ENDPOINT`, no trailing slash.
         endpoint: String,
+        /// `WARDEN_IAM_USER`.
         user: String,
+        /// `WARDEN_IAM_PASSWORD`.
         password: Secret,
+        /// `WARDEN_IAM_DOMAIN` (the account name).
         domain: String,
     },
 }
@@ -91,6 +98,7 @@ pub enum WebhookAuth {
 /// All settings of the warden. See README.md for each variable.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// One of the three ways to authenticate.
     pub credentials: Credentials,
     /// `HUAWEICLOUD_SDK_PROJECT_ID`.
     pub project_id: String,

@@ -11,6 +11,9 @@ use crate::scripted::{
     client, client_for, fast_options, settings, Reply, TestServer, AK, PROJECT, SK,
 };
 
+mod reference;
+mod retries;
+
 const SERVICE: &str = "4189d3c2-8882-4871-a3c2-d380272eed88";
 
 fn connections_page(ids: std::ops::Range<u64>, total: u64) -> Value {
@@ -239,89 +242,6 @@ async fn a_total_count_that_lies_ends_in_an_error_not_a_loop() {
     assert_eq!(server.count(), 1);
 }
 
-async fn retried_then_ok(
-    first: Reply,
-) -> (
-    TestServer,
-    Result<Vec<vpcep_warden::vpcep::Quota>, vpcep_warden::vpcep::ApiError>,
-) {
-    let ok =
-        Reply::ok(json!({"quotas": {"resources": [{"type": "endpoint", "used": 1, "quota": 2}]}}));
-    let server = TestServer::scripted(vec![first.clone(), first, ok]).await;
-    let result = client(&server).quotas().await;
-    (server, result)
-}
-
-#[tokio::test]
-async fn server_errors_rate_limits_and_timeouts_are_retried() {
-    for first in [
-        Reply::error(500, "EndPoint.0001", "System error. Please retry."),
-        Reply::error(503, "APIGW.0201", "Service unavailable"),
-        Reply::error(429, "APIGW.0308", "Throttled"),
-        Reply::error(
-            400,
-            "EndPoint.0022",
-            "The number of requests exceeded the limit. Please try later.",
-        ),
-        Reply::ok(json!({})).delayed(Duration::from_millis(800)),
-    ] {
-        let status = first.status;
-        let (server, result) = if first.delay.is_zero() {
-            retried_then_ok(first).await
-        } else {
-            let ok = Reply::ok(
-                json!({"quotas": {"resources": [{"type": "endpoint", "used": 1, "quota": 2}]}}),
-            );
-            let server = TestServer::scripted(vec![first.clone(), first, ok]).await;
-            let mut options = fast_options();
-            options.timeout = Duration::from_millis(300);
-            let client = Client::with_options(&settings(&server.url), options).unwrap();
-            let result = client.quotas().await;
-            assert_eq!(client.api_calls(), 3);
-            (server, result)
-        };
-        let quotas = result.unwrap_or_else(|e| panic!("status {status}: {e}"));
-        assert_eq!(quotas[0].quota, 2);
-        assert_eq!(server.count(), 3, "status {status}");
-    }
-}
-
-#[tokio::test]
-async fn other_client_errors_are_not_retried() {
-    for (status, code) in [
-        (400, "EndPoint.0002"),
-        (401, "APIGW.0301"),
-        (403, "EndPoint.0004"),
-        (404, "EndPoint.0005"),
-    ] {
-        let (server, result) = retried_then_ok(Reply::error(status, code, "no")).await;
-        let err = result.unwrap_err();
-        assert_eq!((err.status(), err.error_code()), (Some(status), Some(code)));
-        assert!(!err.is_retryable());
-        assert_eq!(server.count(), 1);
-    }
-}
-
-#[tokio::test]
-async fn exhausted_retries_report_code_message_and_request_id() {
-    let server =
-        TestServer::start(|_| Reply::error(500, "EndPoint.0001", "System error. Please retry."))
-            .await;
-    let client = client(&server);
-    let err = client
-        .list_connections(SERVICE, None, None)
-        .await
-        .unwrap_err();
-    assert_eq!(server.count(), 5);
-    assert_eq!(client.api_calls(), 5);
-    assert_eq!(err.request_id(), Some("req-EndPoint.0001"));
-    assert!(err.is_retryable());
-    assert_eq!(
-        err.to_string(),
-        format!("list connections of service {SERVICE}: HTTP 500 EndPoint.0001 System error. Please retry. (request id req-EndPoint.0001), after 5 attempts")
-    );
-}
-
 #[tokio::test]
 async fn html_pages_and_error_bodies_in_200_are_clear_errors() {
     let server = TestServer::scripted(vec![
@@ -445,138 +365,6 @@ async fn requests_in_flight_never_exceed_the_limit() {
     assert_eq!(server.max_in_flight(), 2);
 }
 
-fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/reference/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-async fn serving(name: &str) -> (TestServer, Client) {
-    let server = TestServer::scripted(vec![Reply::raw(200, &fixture(name))]).await;
-    let client = client(&server);
-    (server, client)
-}
-
-#[tokio::test]
-async fn the_references_examples_decode() {
-    let (_s, c) = serving("list_services.json").await;
-    let services = c.list_services().await.unwrap();
-    assert_eq!(
-        (
-            services.len(),
-            services[0].service_name.as_str(),
-            services[0].ports[0].client_port
-        ),
-        (1, "test123", Some(8080))
-    );
-    for name in [
-        "get_service.json",
-        "get_service_string_ports.json",
-        "get_service_pool.json",
-    ] {
-        let (_s, c) = serving(name).await;
-        let service = c
-            .get_service(SERVICE)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(service.ports[1].client_port, Some(8081), "{name}");
-        assert!(!service.approval_enabled);
-        assert!(
-            vpcep_warden::vpcep::parse_time(&service.created_at).is_some(),
-            "{name}"
-        );
-    }
-    let (_s, c) = serving("list_connections.json").await;
-    let connections = c.list_connections(SERVICE, None, None).await.unwrap();
-    assert_eq!(connections[0].marker_id.as_deref(), Some("16777510"));
-    assert_eq!(connections[1].domain_id, "5fc973eea581490997e82ea11a1df31f");
-    let (_s, c) = serving("connection_action.json").await;
-    c.connection_action(SERVICE, "ep", ConnectionAction::Receive)
-        .await
-        .unwrap();
-    let (_s, c) = serving("connection_action_error.json").await;
-    let err = c
-        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
-        .await
-        .unwrap_err();
-    assert!(err.has_code("EndPoint.2013"), "{err}");
-    let (_s, c) = serving("list_permissions.json").await;
-    let permissions = c.list_permissions(SERVICE).await.unwrap();
-    assert_eq!(
-        (
-            permissions[0].permission.as_str(),
-            permissions[0].domain_id()
-        ),
-        ("*", None)
-    );
-    let (_s, c) = serving("get_endpoint.json").await;
-    let endpoint = c.get_endpoint("e").await.unwrap();
-    assert_eq!(
-        (
-            endpoint.marker_id.as_deref(),
-            endpoint.enable_dns,
-            endpoint.tags[0].key.as_str()
-        ),
-        (Some("322312312312"), false, "test1")
-    );
-    let (_s, c) = serving("list_endpoints.json").await;
-    let endpoints = c.list_endpoints().await.unwrap();
-    assert_eq!(
-        (
-            endpoints.len(),
-            endpoints[0].marker_id.as_deref(),
-            endpoints[0].enable_dns
-        ),
-        (2, Some("16777337"), true)
-    );
-    let (_s, c) = serving("quotas.json").await;
-    let quotas = c.quotas().await.unwrap();
-    assert_eq!(
-        (quotas[0].kind.as_str(), quotas[0].used, quotas[0].quota),
-        ("endpoint", 4, 150)
-    );
-    assert_eq!(
-        (quotas[1].kind.as_str(), quotas[1].used, quotas[1].quota),
-        ("endpoint_service", 10, 100)
-    );
-    let server = TestServer::scripted(vec![Reply::raw(400, &fixture("error.json"))]).await;
-    let err = client(&server).quotas().await.unwrap_err();
-    assert_eq!(
-        (err.error_code(), err.error_msg()),
-        (Some("EndPoint.0002"), Some("Parameter error."))
-    );
-}
-
-#[tokio::test]
-async fn string_numbers_and_error_objects_decode() {
-    let body = json!({
-        "endpoints": [{
-            "id": "e1", "status": "failed", "marker_id": "42", "enable_dns": "false",
-            "error": {"error_code": "EndPoint.2022", "error_message": "Failed to create an endpoint."},
-            "tags": null, "some_new_field": {"nested": true}
-        }, {
-            "id": "e2", "status": "failed", "marker_id": 43, "enable_dns": 1,
-            "error": [{"code": "VPCEP.1", "message": "m"}]
-        }],
-        "total_count": "2"
-    });
-    let server = TestServer::scripted(vec![Reply::ok(body)]).await;
-    let endpoints = client(&server).list_endpoints().await.unwrap();
-    assert_eq!(endpoints[0].error[0].error_code, "EndPoint.2022");
-    assert_eq!(
-        (endpoints[0].marker_id.as_deref(), endpoints[0].enable_dns),
-        (Some("42"), false)
-    );
-    assert_eq!(
-        (endpoints[1].marker_id.as_deref(), endpoints[1].enable_dns),
-        (Some("43"), true)
-    );
-    assert_eq!(endpoints[1].error[0].error_message, "m");
-    assert!(endpoints[0].tags.is_empty());
-}
-
 #[tokio::test]
 async fn send_json_signs_other_huawei_apis_the_same_way() {
     let server = TestServer::scripted(vec![Reply::ok(
@@ -595,27 +383,6 @@ async fn send_json_signs_other_huawei_apis_the_same_way() {
     let seen = &server.requests()[0];
     assert_eq!(seen.json(), json!({"message": "hi"}));
     assert_eq!(seen.verify_signature(AK, SK), Ok(()));
-}
-
-#[tokio::test]
-async fn a_server_that_never_answers_in_time_is_a_timeout_error() {
-    let server =
-        TestServer::start(|_| Reply::ok(json!({})).delayed(Duration::from_millis(600))).await;
-    let mut options = fast_options();
-    options.timeout = Duration::from_millis(150);
-    options.max_retries = 2;
-    let client = Client::with_options(&settings(&server.url), options).unwrap();
-    let err = client.get_endpoint("e1").await.unwrap_err();
-    assert!(err.is_timeout() && err.is_retryable(), "{err}");
-    assert_eq!(err.attempts, 3);
-    assert_eq!(
-        err.to_string(),
-        "get endpoint e1: no answer before the timeout, after 3 attempts"
-    );
-    assert!(
-        std::error::Error::source(&err).is_some(),
-        "the transport error is kept as the source"
-    );
 }
 
 #[tokio::test]

@@ -421,3 +421,15 @@ async fn secrets_echoed_by_the_server_never_reach_an_error() {
         assert!(!text.contains(STS) && !text.contains(SK), "{text}");
     }
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_with_the_credentials() {
+    let server = TestServer::scripted(vec![
+        Reply::raw(302, "").header("Location", "http://127.0.0.1:9/elsewhere")
+    ])
+    .await;
+    let mut s = settings(&server.url);
+    s.credentials = Credentials::Token(Secret::new("iam-token-abc"));
+    let err = client_for(&s).quotas().await.unwrap_err();
+    assert_eq!((err.status(), server.count()), (Some(302), 1), "{err}");
+}

@@ -92,6 +92,37 @@ impl Settings {
     }
 }
 
+/// Every `WARDEN_` variable the settings read.
+const KNOWN: &[&str] = &[
+    "WARDEN_AUTH_TOKEN",
+    "WARDEN_IAM_ENDPOINT",
+    "WARDEN_IAM_USER",
+    "WARDEN_IAM_PASSWORD",
+    "WARDEN_IAM_DOMAIN",
+    "WARDEN_REGION",
+    "WARDEN_VPCEP_ENDPOINT",
+    "WARDEN_ALLOWED_DOMAINS",
+    "WARDEN_SERVICE_IDS",
+    "WARDEN_NOT_ALLOWED",
+    "WARDEN_QUOTA_WARN_PERCENT",
+    "WARDEN_QUOTA_CRITICAL_PERCENT",
+    "WARDEN_QUOTA_MIN_FREE",
+    "WARDEN_ALERT_WEBHOOK_URL",
+    "WARDEN_ALERT_FORMAT",
+    "WARDEN_SMN_TOPIC_URN",
+    "WARDEN_SMN_ENDPOINT",
+    "WARDEN_GC",
+    "WARDEN_GC_MIN_AGE_MINUTES",
+    "WARDEN_GC_MAX_DELETES",
+    "WARDEN_GC_KEEP_TAG",
+    "WARDEN_WEBHOOK_SECRET",
+    "WARDEN_WEBHOOK_AUTH",
+    "WARDEN_MAX_CONCURRENCY",
+    "WARDEN_HTTP_TIMEOUT_SECS",
+    "WARDEN_MAX_RETRIES",
+    "WARDEN_DRY_RUN",
+];
+
 impl Raw {
     fn validate(self) -> Result<Settings, ConfigError> {
         let credentials = self.credentials()?;

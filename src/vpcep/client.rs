@@ -97,6 +97,8 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
+            // A redirect would carry the credentials to another address: refuse it.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("vpcep-warden/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;

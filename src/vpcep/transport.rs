@@ -290,6 +290,9 @@ impl Client {
         body: &[u8],
         authn: &Authn<'_>,
     ) -> Result<Answer, ApiErrorKind> {
+        // Signed after the permit is held, so a long wait cannot age the
+        // signing time. The semaphore is never closed: acquiring only waits.
+        let _permit = self.inner.permits.acquire().await.ok();
         let headers = self.inner.auth.headers(
             authn,
             method.as_str(),
@@ -304,8 +307,6 @@ impl Client {
         if !body.is_empty() {
             request = request.body(body.to_vec());
         }
-        // The semaphore is never closed, so acquiring only waits.
-        let _permit = self.inner.permits.acquire().await.ok();
         self.inner.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let response = request

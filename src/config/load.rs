@@ -78,10 +78,18 @@ impl Settings {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let vars = vars.into_iter().filter(|(k, v)| {
-            let k = k.to_ascii_uppercase();
-            (k.starts_with("WARDEN_") || k.starts_with("HUAWEICLOUD_SDK_")) && !v.trim().is_empty()
-        });
+        let vars = vars
+            .into_iter()
+            .inspect(|(k, _)| {
+                if k.starts_with("WARDEN_") && !KNOWN.contains(&k.as_str()) {
+                    tracing::warn!(variable = %k, "unknown WARDEN_ variable ignored (misspelt?)");
+                }
+            })
+            .filter(|(k, v)| {
+                let k = k.to_ascii_uppercase();
+                (k.starts_with("WARDEN_") || k.starts_with("HUAWEICLOUD_SDK_"))
+                    && !v.trim().is_empty()
+            });
         let raw: Raw = envy::from_iter(vars).map_err(|e| {
             ConfigError::new(
                 "environment",

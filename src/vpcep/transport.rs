@@ -16,7 +16,7 @@ use url::Url;
 use super::auth::{self, Auth, Authn};
 use super::error::{error_fields, excerpt, map_error_answer, scrub, ApiError, ApiErrorKind};
 use super::lenient;
-use super::paging::{Pager, PAGE_LIMIT};
+use super::paging::{page_limit, Pager};
 use super::retry::Backoff;
 use super::Client;
 use crate::config::Secret;
@@ -86,7 +86,8 @@ impl Client {
         Ok(all)
     }
 
-    /// Walks a list with `limit=1000` and `offset` until `total_count` items are read.
+    /// Walks a list with `limit=1000` (500 for whitelist records) and `offset`
+    /// until `total_count` items are read.
     pub(super) async fn for_each_page<T: DeserializeOwned, F: FnMut(Vec<T>)>(
         &self,
         action: &'static str,
@@ -101,8 +102,8 @@ impl Client {
             #[serde(default, deserialize_with = "lenient::opt_count")]
             total_count: Option<u64>,
         }
-        let mut pager = Pager::default();
-        let limit = PAGE_LIMIT.to_string();
+        let mut pager = Pager::new(page_limit(key));
+        let limit = pager.limit().to_string();
         loop {
             let offset = pager.offset().to_string();
             let mut query = vec![("limit", limit.as_str()), ("offset", offset.as_str())];

@@ -291,12 +291,15 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     short
 }
 
-/// `text` with every non-empty secret replaced by `<redacted>`.
+/// `text` with every non-empty secret replaced by `<redacted>`, on one line
+/// (line breaks, e.g. of an echoed canonical request, written as `\n`).
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     secrets
         .iter()
         .filter(|s| !s.is_empty())
         .fold(text.to_owned(), |t, s| t.replace(s, "<redacted>"))
+        .replace("\r\n", "\\n")
+        .replace(['\n', '\r'], "\\n")
 }
 
 #[cfg(test)]
@@ -364,5 +367,13 @@ mod tests {
         );
         assert!(!e.to_string().contains("s3cret"));
         assert!(e.to_string().contains("<redacted>"));
+        let multi = api(
+            401,
+            r#"{"error_code":"APIGW.0301","error_msg":"fail, canonical request: GET\n/v1/\r\nhost:x"}"#,
+        );
+        assert_eq!(
+            multi.to_string(),
+            r"HTTP 401 APIGW.0301 fail, canonical request: GET\n/v1/\nhost:x (request id rid)"
+        );
     }
 }

@@ -7,6 +7,7 @@
 use std::fmt;
 
 mod load;
+mod values;
 
 pub use load::{ConfigError, SERVICE_WHITELIST};
 

@@ -2,6 +2,7 @@
 //! problem reported with the variable's name and how to fix it, never with a
 //! secret's value.
 
+use super::values::{choice, http_url, is_plain_id, list, number, percent, text};
 use super::{AlertFormat, Credentials, NotAllowed, Secret, Settings, WebhookAuth};
 
 /// A setting that is missing or invalid: names the variable and how to fix it.
@@ -14,7 +15,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(variable: &'static str, message: impl Into<String>) -> Self {
         Self {
             variable,
             message: message.into(),
@@ -69,8 +70,31 @@ pub const SERVICE_WHITELIST: &str = "service-whitelist";
 
 impl Settings {
     /// Reads and validates the settings from the process environment.
+    /// Variables that are not UTF-8 are refused when they are ours and
+    /// skipped otherwise (`std::env::vars` would panic on them).
     pub fn from_env() -> Result<Settings, ConfigError> {
-        Self::from_vars(std::env::vars())
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str().map(str::to_owned) else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => vars.push((name, value)),
+                Err(_) if is_ours(&name) => {
+                    let variable = KNOWN
+                        .iter()
+                        .find(|k| **k == name)
+                        .copied()
+                        .unwrap_or("environment");
+                    return Err(ConfigError::new(
+                        variable,
+                        format!("{name} is not valid UTF-8 text: set it again"),
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
+        Self::from_vars(vars)
     }
 
     /// Reads and validates the settings from `(name, value)` pairs named as in
@@ -85,11 +109,7 @@ impl Settings {
                     tracing::warn!(variable = %k, "unknown WARDEN_ variable ignored (misspelt?)");
                 }
             })
-            .filter(|(k, v)| {
-                let k = k.to_ascii_uppercase();
-                (k.starts_with("WARDEN_") || k.starts_with("HUAWEICLOUD_SDK_"))
-                    && !v.trim().is_empty()
-            });
+            .filter(|(k, v)| is_ours(k) && !v.trim().is_empty());
         let raw: Raw = envy::from_iter(vars).map_err(|e| {
             ConfigError::new(
                 "environment",
@@ -100,8 +120,18 @@ impl Settings {
     }
 }
 
-/// Every `WARDEN_` variable the settings read.
+/// Whether a variable is one the settings may read.
+fn is_ours(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    name.starts_with("WARDEN_") || name.starts_with("HUAWEICLOUD_SDK_")
+}
+
+/// Every variable the settings read.
 const KNOWN: &[&str] = &[
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
     "WARDEN_AUTH_TOKEN",
     "WARDEN_IAM_ENDPOINT",
     "WARDEN_IAM_USER",
@@ -366,107 +396,4 @@ impl Raw {
             }
         }
     }
-}
-
-/// A trimmed, non-empty value.
-fn text(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-/// A comma-separated list, entries trimmed, empty entries dropped.
-fn list(value: Option<String>) -> Vec<String> {
-    value
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// An ID as the API writes them: letters, digits, `-`, `_`.
-fn is_plain_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// An http(s) base URL without a trailing slash.
-fn http_url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
-    let value = value.trim();
-    match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() => {
-            Ok(value.trim_end_matches('/').to_owned())
-        }
-        _ => Err(ConfigError::new(
-            variable,
-            format!("{variable} must be an http:// or https:// base URL such as https://vpcep.cn-north-4.myhuaweicloud.com, got {value:?}"),
-        )),
-    }
-}
-
-/// A percentage from 0 to 100.
-fn percent(
-    variable: &'static str,
-    value: Option<String>,
-    default: f64,
-) -> Result<f64, ConfigError> {
-    let Some(value) = text(value) else {
-        return Ok(default);
-    };
-    match value.parse::<f64>() {
-        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(ConfigError::new(
-            variable,
-            format!("{variable} must be a number from 0 to 100, got {value:?}"),
-        )),
-    }
-}
-
-/// A whole number of at least `min`.
-fn number<T>(
-    variable: &'static str,
-    value: Option<String>,
-    min: T,
-) -> Result<Option<T>, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(value) = text(value) else {
-        return Ok(None);
-    };
-    match value.parse::<T>() {
-        Ok(n) if n >= min => Ok(Some(n)),
-        _ => Err(ConfigError::new(
-            variable,
-            format!("{variable} must be a whole number of at least {min}, got {value:?}"),
-        )),
-    }
-}
-
-/// One of a few words (any case).
-fn choice<T: Copy>(
-    variable: &'static str,
-    value: Option<String>,
-    options: &[(&str, T)],
-    default: T,
-) -> Result<T, ConfigError> {
-    let Some(value) = text(value) else {
-        return Ok(default);
-    };
-    options
-        .iter()
-        .find(|(word, _)| word.eq_ignore_ascii_case(&value))
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
-            ConfigError::new(
-                variable,
-                format!(
-                    "{variable} must be one of {}, got {value:?}",
-                    words.join(", ")
-                ),
-            )
-        })
 }

@@ -1,8 +1,6 @@
 //! Authentication of API requests: AK/SK signing, a fixed IAM token, or an
 //! IAM token obtained by password and kept until it is about to expire.
 
-use std::fmt;
-
 use hwcloud_sign::SigningKey;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
@@ -93,19 +91,6 @@ impl Auth {
         }
     }
 
-    /// A short name of the method, for summaries and `Debug`.
-    pub(crate) fn method(&self) -> &'static str {
-        match self {
-            Self::AkSk {
-                security_token: None,
-                ..
-            } => "AK/SK",
-            Self::AkSk { .. } => "AK/SK with security token",
-            Self::Token(_) => "IAM token",
-            Self::Password { .. } => "IAM password",
-        }
-    }
-
     /// The configured secrets, to be scrubbed from any text the server sends back.
     pub(crate) fn secrets(&self) -> Vec<&str> {
         match self {
@@ -170,12 +155,6 @@ impl Auth {
             }
         }
         Ok(headers)
-    }
-}
-
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.method())
     }
 }
 

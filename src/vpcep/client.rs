@@ -61,7 +61,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.base.as_str())
             .field("project_id", &self.inner.project_id)
-            .field("auth", &self.inner.auth)
+            .field("auth", &self.inner.auth_method)
             .field("max_retries", &self.inner.max_retries)
             .field("api_calls", &self.api_calls())
             .finish_non_exhaustive()
@@ -108,6 +108,7 @@ impl Client {
                 base,
                 project_id: settings.project_id.clone(),
                 auth: Auth::new(&settings.credentials),
+                auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
                 backoff: Backoff::new(options.backoff_base, options.backoff_cap),
                 permits: Semaphore::new(options.max_concurrency.max(1)),
@@ -129,7 +130,7 @@ impl Client {
 
     /// The authentication method, e.g. `AK/SK` or `IAM password` (no secret).
     pub fn auth_method(&self) -> &'static str {
-        self.inner.auth.method()
+        self.inner.auth_method
     }
 
     /// Every endpoint service of the project (all pages).

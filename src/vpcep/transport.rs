@@ -27,6 +27,8 @@ pub(super) struct Inner {
     pub(super) base: Url,
     pub(super) project_id: String,
     pub(super) auth: Auth,
+    /// `Credentials::method` of the settings (no secret).
+    pub(super) auth_method: &'static str,
     pub(super) max_retries: u32,
     pub(super) backoff: Backoff,
     pub(super) permits: Semaphore,

@@ -146,3 +146,29 @@ async fn an_answer_without_a_token_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("X-Subject-Token"), "{err}");
 }
+
+#[tokio::test]
+async fn a_refused_token_is_dropped_and_the_next_call_gets_a_new_one() {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = issued.clone();
+    let server = TestServer::start(move |seen| {
+        if seen.path == "/v3/auth/tokens" {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            let expires = (OffsetDateTime::now_utc() + Duration::hours(24))
+                .format(&Rfc3339)
+                .unwrap_or_default();
+            return Reply::json(201, json!({"token": {"expires_at": expires}}))
+                .header("X-Subject-Token", &format!("tok-{n}"));
+        }
+        match seen.header("X-Auth-Token") {
+            Some("tok-1") => Reply::error(401, "APIGW.0307", "The token must be updated."),
+            _ => Reply::ok(json!({"quotas": {"resources": []}})),
+        }
+    })
+    .await;
+    let client = client_for(&password_settings(&server.url));
+    let err = client.quotas().await.unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    client.quotas().await.unwrap();
+    assert_eq!(issued.load(Ordering::SeqCst), 2);
+}

@@ -200,8 +200,17 @@ impl Client {
             (_, None) => Authn::Anonymous,
         };
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        self.send(action, target, &method, &url, &body, &authn)
-            .await
+        let result = self
+            .send(action, target, &method, &url, &body, &authn)
+            .await;
+        if let (Err(e), Auth::Password { cache, .. }) = (&result, &self.inner.auth) {
+            if e.status() == Some(401) {
+                // A refused IAM token (revoked, or the password changed) is
+                // dropped, so the next call asks IAM again.
+                *cache.lock().await = None;
+            }
+        }
+        result
     }
 
     /// The token to send: the fixed one, or the cached IAM token, renewed when

@@ -147,10 +147,15 @@ impl Client {
 
     /// One endpoint service.
     pub async fn get_service(&self, service_id: &str) -> Result<EndpointService, ApiError> {
-        let (action, target) = ("get endpoint service", service_id.to_owned());
-        let url = self.url(action, &target, &["vpc-endpoint-services", service_id], &[])?;
-        let answer = self.call(action, &target, Method::GET, url, None).await?;
-        self.decode(action, &target, &answer)
+        let segments = ["vpc-endpoint-services", service_id];
+        self.request(
+            "get endpoint service",
+            service_id,
+            Method::GET,
+            &segments,
+            None,
+        )
+        .await
     }
 
     /// The connections of a service (all pages), optionally only those with
@@ -188,23 +193,14 @@ impl Client {
             ConnectionAction::Reject => "reject endpoint",
         };
         let target = format!("{endpoint_id} on service {service_id}");
-        let url = self.url(
-            verb,
-            &target,
-            &["vpc-endpoint-services", service_id, "connections", "action"],
-            &[],
-        )?;
+        let segments = ["vpc-endpoint-services", service_id, "connections", "action"];
         let body = json!({ "action": action.as_str(), "endpoints": [endpoint_id] });
-        let result = async {
-            let answer = self
-                .call(verb, &target, Method::POST, url, Some(&body))
-                .await?;
-            self.decode::<Value>(verb, &target, &answer).map(drop)
-        }
-        .await;
+        let result = self
+            .request::<Value>(verb, &target, Method::POST, &segments, Some(&body))
+            .await;
         match result {
             Err(e) if action == ConnectionAction::Receive && e.has_code("EndPoint.2014") => Ok(()),
-            other => other,
+            other => other.map(drop),
         }
     }
 
@@ -251,24 +247,24 @@ impl Client {
 
     /// One VPC endpoint.
     pub async fn get_endpoint(&self, endpoint_id: &str) -> Result<Endpoint, ApiError> {
-        let (action, target) = ("get endpoint", endpoint_id.to_owned());
-        let url = self.url(action, &target, &["vpc-endpoints", endpoint_id], &[])?;
-        let answer = self.call(action, &target, Method::GET, url, None).await?;
-        self.decode(action, &target, &answer)
+        let segments = ["vpc-endpoints", endpoint_id];
+        self.request("get endpoint", endpoint_id, Method::GET, &segments, None)
+            .await
     }
 
     /// Deletes a VPC endpoint. An endpoint that is gone or already being
     /// deleted (404, `EndPoint.2006`, `.2008`, `.2018`) counts as deleted.
     pub async fn delete_endpoint(&self, endpoint_id: &str) -> Result<(), ApiError> {
-        let (action, target) = ("delete endpoint", endpoint_id.to_owned());
-        let url = self.url(action, &target, &["vpc-endpoints", endpoint_id], &[])?;
-        let result = async {
-            let answer = self
-                .call(action, &target, Method::DELETE, url, None)
-                .await?;
-            self.decode::<Value>(action, &target, &answer).map(drop)
-        }
-        .await;
+        let segments = ["vpc-endpoints", endpoint_id];
+        let result = self
+            .request::<Value>(
+                "delete endpoint",
+                endpoint_id,
+                Method::DELETE,
+                &segments,
+                None,
+            )
+            .await;
         match result {
             Err(e)
                 if e.status() == Some(404)
@@ -278,7 +274,7 @@ impl Client {
             {
                 Ok(())
             }
-            other => other,
+            other => other.map(drop),
         }
     }
 
@@ -293,11 +289,10 @@ impl Client {
             #[serde(default, deserialize_with = "lenient::one_or_many")]
             resources: Vec<Quota>,
         }
-        let action = "read quotas";
-        let url = self.url(action, "", &["quotas"], &[])?;
-        let answer = self.call(action, "", Method::GET, url, None).await?;
-        let quotas: Answer = self.decode(action, "", &answer)?;
-        Ok(quotas.quotas.resources)
+        let answer: Answer = self
+            .request("read quotas", "", Method::GET, &["quotas"], None)
+            .await?;
+        Ok(answer.quotas.resources)
     }
 
     /// Calls another signed Huawei Cloud API (e.g. SMN publish) with the same

@@ -72,6 +72,20 @@ impl Client {
         Ok(url)
     }
 
+    /// One call on `{base}/v1/{project_id}/{segments...}`, its answer decoded.
+    pub(super) async fn request<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let url = self.url(action, target, segments, &[])?;
+        let answer = self.call(action, target, method, url, body).await?;
+        self.decode(action, target, &answer)
+    }
+
     pub(super) async fn collect<T: DeserializeOwned>(
         &self,
         action: &'static str,

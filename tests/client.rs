@@ -432,3 +432,27 @@ async fn redirects_are_not_followed_with_the_credentials() {
     let err = client_for(&s).quotas().await.unwrap_err();
     assert_eq!((err.status(), server.count()), (Some(302), 1), "{err}");
 }
+
+#[tokio::test]
+async fn a_missing_endpoint_reads_as_not_found() {
+    let server = TestServer::scripted(vec![
+        Reply::error(
+            404,
+            "EndPoint.2006",
+            "The requested endpoint does not exist.",
+        ),
+        Reply::error(400, "EndPoint.2008", "The endpoint has been deleted."),
+        Reply::error(400, "EndPoint.0002", "Parameter error."),
+    ])
+    .await;
+    let client = client(&server);
+    let found: Vec<bool> = [
+        client.get_endpoint("e1").await,
+        client.get_endpoint("e1").await,
+        client.get_endpoint("e1").await,
+    ]
+    .iter()
+    .map(|r| r.as_ref().is_err_and(|e| e.is_not_found()))
+    .collect();
+    assert_eq!(found, [true, true, false]);
+}

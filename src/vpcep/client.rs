@@ -253,7 +253,8 @@ impl Client {
     }
 
     /// Deletes a VPC endpoint. An endpoint that is gone or already being
-    /// deleted (404, `EndPoint.2006`, `.2008`, `.2018`) counts as deleted.
+    /// deleted (404, `EndPoint.2006`, `.2008`, `.2018`; see
+    /// [`ApiError::is_not_found`]) counts as deleted.
     pub async fn delete_endpoint(&self, endpoint_id: &str) -> Result<(), ApiError> {
         let segments = ["vpc-endpoints", endpoint_id];
         let result = self
@@ -266,14 +267,7 @@ impl Client {
             )
             .await;
         match result {
-            Err(e)
-                if e.status() == Some(404)
-                    || ["EndPoint.2006", "EndPoint.2008", "EndPoint.2018"]
-                        .iter()
-                        .any(|c| e.has_code(c)) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.is_not_found() || e.has_code("EndPoint.2018") => Ok(()),
             other => other.map(drop),
         }
     }

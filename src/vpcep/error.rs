@@ -174,6 +174,21 @@ impl ApiError {
             .is_some_and(|c| c.eq_ignore_ascii_case(code))
     }
 
+    /// Whether the resource does not exist (any more): HTTP 404, or the
+    /// codes the API uses for a missing or deleted endpoint (`EndPoint.2006`,
+    /// `.2007`, `.2008`) or resource (`EndPoint.0005`).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+            || [
+                "EndPoint.0005",
+                "EndPoint.2006",
+                "EndPoint.2007",
+                "EndPoint.2008",
+            ]
+            .iter()
+            .any(|c| self.has_code(c))
+    }
+
     /// Whether no answer came in time.
     pub fn is_timeout(&self) -> bool {
         matches!(&*self.kind, ApiErrorKind::Transport { source } if source.is_timeout())

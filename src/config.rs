@@ -6,6 +6,11 @@
 
 use std::fmt;
 
+mod load;
+mod values;
+
+pub use load::{ConfigError, SERVICE_WHITELIST};
+
 /// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
 /// print `<redacted>`; the value is reached only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -40,17 +45,24 @@ impl fmt::Display for Secret {
 pub enum Credentials {
     /// AK/SK, signed as SDK-HMAC-SHA256; `security_token` for temporary credentials.
     AkSk {
+        /// `HUAWEICLOUD_SDK_AK`.
         ak: String,
+        /// `HUAWEICLOUD_SDK_SK`.
         sk: Secret,
+        /// `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
         security_token: Option<Secret>,
     },
     /// A fixed IAM token sent as `X-Auth-Token` (`WARDEN_AUTH_TOKEN`).
     Token(Secret),
     /// An IAM token obtained by password from `endpoint` and renewed before expiry.
     Password {
+        /// `WARDEN_IAM_ENDPOINT`, no trailing slash.
         endpoint: String,
+        /// `WARDEN_IAM_USER`.
         user: String,
+        /// `WARDEN_IAM_PASSWORD`.
         password: Secret,
+        /// `WARDEN_IAM_DOMAIN` (the account name).
         domain: String,
     },
 }
@@ -87,6 +99,7 @@ pub enum WebhookAuth {
 /// All settings of the warden. See README.md for each variable.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// One of the three ways to authenticate.
     pub credentials: Credentials,
     /// `HUAWEICLOUD_SDK_PROJECT_ID`.
     pub project_id: String,
@@ -173,5 +186,128 @@ impl Settings {
             max_retries: 4,
             dry_run: false,
         }
+    }
+}
+
+impl Credentials {
+    /// A short name of the method (`AK/SK`, `IAM token`, ...), never a secret.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::AkSk {
+                security_token: None,
+                ..
+            } => "AK/SK",
+            Self::AkSk { .. } => "AK/SK with security token",
+            Self::Token(_) => "IAM token",
+            Self::Password { .. } => "IAM password",
+        }
+    }
+}
+
+impl Settings {
+    /// A human summary of the settings, secrets redacted (for `check`).
+    pub fn summary(&self) -> String {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let who = match &self.credentials {
+            Credentials::AkSk { ak, .. } => {
+                format!("{} (AK {})", self.credentials.method(), mask(ak))
+            }
+            Credentials::Token(_) => self.credentials.method().to_owned(),
+            Credentials::Password {
+                endpoint,
+                user,
+                domain,
+                ..
+            } => {
+                format!("IAM password (user {user}, domain {domain}, IAM {endpoint})")
+            }
+        };
+        let mut allowed = list(&self.allowed_domains);
+        if self.allow_service_whitelist {
+            allowed.push_str(" + each service's whitelist");
+        }
+        let webhook = match &self.alert_webhook_url {
+            Some(url) => {
+                format!("{} ({:?})", redacted_url(url.expose()), self.alert_format).to_lowercase()
+            }
+            None => "none".into(),
+        };
+        let lines = [
+            format!("endpoint:           {}", self.vpcep_endpoint),
+            format!("project:            {}", self.project_id),
+            format!(
+                "region:             {}",
+                self.region.as_deref().unwrap_or("not set")
+            ),
+            format!("credentials:        {who}"),
+            format!("allowed domains:    {allowed}"),
+            format!(
+                "services:           {}",
+                if self.service_ids.is_empty() {
+                    "all of the project's".into()
+                } else {
+                    list(&self.service_ids)
+                }
+            ),
+            format!("not allowed:        {:?}", self.not_allowed).to_lowercase(),
+            format!(
+                "quota levels:       warning {}%, critical {}%{}",
+                self.quota_warn_percent,
+                self.quota_critical_percent,
+                self.quota_min_free
+                    .map(|n| format!(", min free {n}"))
+                    .unwrap_or_default()
+            ),
+            format!("alert webhook:      {webhook}"),
+            format!(
+                "smn topic:          {}",
+                self.smn_topic_urn.as_deref().unwrap_or("none")
+            ),
+            format!(
+                "gc:                 {}",
+                if self.gc_enabled {
+                    format!(
+                        "on (older than {} min, at most {} per run, keep tag {})",
+                        self.gc_min_age_minutes, self.gc_max_deletes, self.gc_keep_tag
+                    )
+                } else {
+                    "off".into()
+                }
+            ),
+            format!(
+                "webhook auth:       {}",
+                match (self.webhook_auth, &self.webhook_secret) {
+                    (WebhookAuth::None, _) => "none (the platform authenticates)",
+                    (WebhookAuth::Hmac, Some(_)) => "hmac (secret set)",
+                    (WebhookAuth::Hmac, None) => "hmac, but no secret: HTTP events are refused",
+                }
+            ),
+            format!(
+                "limits:             {} requests in flight, {} s timeout, {} retries",
+                self.max_concurrency, self.http_timeout_secs, self.max_retries
+            ),
+            format!("dry run:            {}", self.dry_run),
+        ];
+        lines.join("\n")
+    }
+}
+
+/// The first four characters of an access key, the rest hidden.
+fn mask(ak: &str) -> String {
+    let shown: String = ak.chars().take(4).collect();
+    format!("{shown}…")
+}
+
+/// Scheme and host of a URL whose path or query may hold a secret.
+fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("?")),
+        Err(_) => "<redacted>".into(),
     }
 }

@@ -1,9 +1,13 @@
 //! Integration tests: the warden against local servers it starts itself.
 
 mod alerts;
+mod check;
 mod client;
 mod events;
 mod helpers;
+mod iam;
 mod jobs;
 mod reliability;
+mod scripted;
 mod secrets;
+mod settings;

@@ -1,1 +1,31 @@
-//! (in progress)
+//! The typed VPCEP API client: models, signing and token auth, retries with
+//! backoff, the concurrency limit, paging and one error type.
+//!
+//! ```no_run
+//! # async fn run(settings: &vpcep_warden::config::Settings) -> Result<(), vpcep_warden::vpcep::ApiError> {
+//! let client = vpcep_warden::vpcep::Client::from_settings(settings)?;
+//! for service in client.list_services().await? {
+//!     let pending = client.list_connections(&service.id, Some("pendingAcceptance"), None).await?;
+//!     println!("{}: {} pending", service.service_name, pending.len());
+//! }
+//! # Ok(()) }
+//! ```
+
+mod auth;
+pub mod check;
+mod client;
+mod error;
+mod lenient;
+mod models;
+mod paging;
+mod retry;
+mod transport;
+
+pub use check::{check, CheckError, CheckReport};
+pub use client::{Client, ClientOptions};
+pub use error::{ApiError, ApiErrorKind};
+pub use models::{
+    parse_time, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService, Permission,
+    Port, Quota, Tag,
+};
+pub use retry::Backoff;

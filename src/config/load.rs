@@ -1,0 +1,399 @@
+//! Loading [`Settings`] from environment variables: every value checked, every
+//! problem reported with the variable's name and how to fix it, never with a
+//! secret's value.
+
+use super::values::{choice, http_url, is_plain_id, list, number, percent, text};
+use super::{AlertFormat, Credentials, NotAllowed, Secret, Settings, WebhookAuth};
+
+/// A setting that is missing or invalid: names the variable and how to fix it.
+/// Never contains a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    variable: &'static str,
+    message: String,
+}
+
+impl ConfigError {
+    pub(super) fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+
+    /// The variable at fault (the first one, when several are involved).
+    pub fn variable(&self) -> &str {
+        self.variable
+    }
+}
+
+/// The raw variables, as envy reads them (names lower-cased).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Raw {
+    huaweicloud_sdk_ak: Option<String>,
+    huaweicloud_sdk_sk: Option<String>,
+    huaweicloud_sdk_security_token: Option<String>,
+    huaweicloud_sdk_project_id: Option<String>,
+    warden_auth_token: Option<String>,
+    warden_iam_endpoint: Option<String>,
+    warden_iam_user: Option<String>,
+    warden_iam_password: Option<String>,
+    warden_iam_domain: Option<String>,
+    warden_region: Option<String>,
+    warden_vpcep_endpoint: Option<String>,
+    warden_allowed_domains: Option<String>,
+    warden_service_ids: Option<String>,
+    warden_not_allowed: Option<String>,
+    warden_quota_warn_percent: Option<String>,
+    warden_quota_critical_percent: Option<String>,
+    warden_quota_min_free: Option<String>,
+    warden_alert_webhook_url: Option<String>,
+    warden_alert_format: Option<String>,
+    warden_smn_topic_urn: Option<String>,
+    warden_smn_endpoint: Option<String>,
+    warden_gc: Option<String>,
+    warden_gc_min_age_minutes: Option<String>,
+    warden_gc_max_deletes: Option<String>,
+    warden_gc_keep_tag: Option<String>,
+    warden_webhook_secret: Option<String>,
+    warden_webhook_auth: Option<String>,
+    warden_max_concurrency: Option<String>,
+    warden_http_timeout_secs: Option<String>,
+    warden_max_retries: Option<String>,
+    warden_dry_run: Option<String>,
+}
+
+/// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
+pub const SERVICE_WHITELIST: &str = "service-whitelist";
+
+impl Settings {
+    /// Reads and validates the settings from the process environment.
+    /// Variables that are not UTF-8 are refused when they are ours and
+    /// skipped otherwise (`std::env::vars` would panic on them).
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str().map(str::to_owned) else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => vars.push((name, value)),
+                Err(_) if is_ours(&name) => {
+                    let variable = KNOWN
+                        .iter()
+                        .find(|k| **k == name)
+                        .copied()
+                        .unwrap_or("environment");
+                    return Err(ConfigError::new(
+                        variable,
+                        format!("{name} is not valid UTF-8 text: set it again"),
+                    ));
+                }
+                Err(_) => {}
+            }
+        }
+        Self::from_vars(vars)
+    }
+
+    /// Reads and validates the settings from `(name, value)` pairs named as in
+    /// design.md section 3. Unset and empty variables take their defaults.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let vars = vars
+            .into_iter()
+            .inspect(|(k, _)| {
+                if k.starts_with("WARDEN_") && !KNOWN.contains(&k.as_str()) {
+                    tracing::warn!(variable = %k, "unknown WARDEN_ variable ignored (misspelt?)");
+                }
+            })
+            .filter(|(k, v)| is_ours(k) && !v.trim().is_empty());
+        let raw: Raw = envy::from_iter(vars).map_err(|e| {
+            ConfigError::new(
+                "environment",
+                format!("the environment could not be read: {e}"),
+            )
+        })?;
+        raw.validate()
+    }
+}
+
+/// Whether a variable is one the settings may read.
+fn is_ours(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    name.starts_with("WARDEN_") || name.starts_with("HUAWEICLOUD_SDK_")
+}
+
+/// Every variable the settings read.
+const KNOWN: &[&str] = &[
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "WARDEN_AUTH_TOKEN",
+    "WARDEN_IAM_ENDPOINT",
+    "WARDEN_IAM_USER",
+    "WARDEN_IAM_PASSWORD",
+    "WARDEN_IAM_DOMAIN",
+    "WARDEN_REGION",
+    "WARDEN_VPCEP_ENDPOINT",
+    "WARDEN_ALLOWED_DOMAINS",
+    "WARDEN_SERVICE_IDS",
+    "WARDEN_NOT_ALLOWED",
+    "WARDEN_QUOTA_WARN_PERCENT",
+    "WARDEN_QUOTA_CRITICAL_PERCENT",
+    "WARDEN_QUOTA_MIN_FREE",
+    "WARDEN_ALERT_WEBHOOK_URL",
+    "WARDEN_ALERT_FORMAT",
+    "WARDEN_SMN_TOPIC_URN",
+    "WARDEN_SMN_ENDPOINT",
+    "WARDEN_GC",
+    "WARDEN_GC_MIN_AGE_MINUTES",
+    "WARDEN_GC_MAX_DELETES",
+    "WARDEN_GC_KEEP_TAG",
+    "WARDEN_WEBHOOK_SECRET",
+    "WARDEN_WEBHOOK_AUTH",
+    "WARDEN_MAX_CONCURRENCY",
+    "WARDEN_HTTP_TIMEOUT_SECS",
+    "WARDEN_MAX_RETRIES",
+    "WARDEN_DRY_RUN",
+];
+
+impl Raw {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        let credentials = self.credentials()?;
+        let project_id = text(self.huaweicloud_sdk_project_id).ok_or_else(|| {
+            ConfigError::new(
+                "HUAWEICLOUD_SDK_PROJECT_ID",
+                "HUAWEICLOUD_SDK_PROJECT_ID is required: set it to the project whose endpoint services are managed",
+            )
+        })?;
+        if !is_plain_id(&project_id) {
+            return Err(ConfigError::new(
+                "HUAWEICLOUD_SDK_PROJECT_ID",
+                format!("HUAWEICLOUD_SDK_PROJECT_ID must be a project ID (letters, digits, - and _), got {project_id:?}"),
+            ));
+        }
+        let region = text(self.warden_region);
+        if let Some(r) = &region {
+            if !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(ConfigError::new(
+                    "WARDEN_REGION",
+                    format!("WARDEN_REGION must be a region name like cn-north-4, got {r:?}"),
+                ));
+            }
+        }
+        let vpcep_endpoint = match text(self.warden_vpcep_endpoint) {
+            Some(url) => http_url("WARDEN_VPCEP_ENDPOINT", &url)?,
+            None => match &region {
+                Some(r) => format!("https://vpcep.{r}.myhuaweicloud.com"),
+                None => {
+                    return Err(ConfigError::new(
+                        "WARDEN_VPCEP_ENDPOINT",
+                        "WARDEN_VPCEP_ENDPOINT or WARDEN_REGION is required: set the region (e.g. WARDEN_REGION=cn-north-4) or the API's base URL",
+                    ))
+                }
+            },
+        };
+        let smn_endpoint = match text(self.warden_smn_endpoint) {
+            Some(url) => Some(http_url("WARDEN_SMN_ENDPOINT", &url)?),
+            None => region
+                .as_ref()
+                .map(|r| format!("https://smn.{r}.myhuaweicloud.com")),
+        };
+        let mut allowed_domains = list(self.warden_allowed_domains);
+        let allow_service_whitelist = allowed_domains.iter().any(|d| d == SERVICE_WHITELIST);
+        allowed_domains.retain(|d| d != SERVICE_WHITELIST);
+        if let Some(bad) = allowed_domains.iter().find(|d| !is_plain_id(d)) {
+            return Err(ConfigError::new(
+                "WARDEN_ALLOWED_DOMAINS",
+                format!("WARDEN_ALLOWED_DOMAINS must list account (domain) IDs separated by commas, or service-whitelist; {bad:?} is neither (wildcards are not supported)"),
+            ));
+        }
+        let service_ids = list(self.warden_service_ids);
+        if let Some(bad) = service_ids.iter().find(|d| !is_plain_id(d)) {
+            return Err(ConfigError::new(
+                "WARDEN_SERVICE_IDS",
+                format!("WARDEN_SERVICE_IDS must list endpoint service IDs separated by commas; {bad:?} is not one"),
+            ));
+        }
+        let quota_warn_percent = percent(
+            "WARDEN_QUOTA_WARN_PERCENT",
+            self.warden_quota_warn_percent,
+            80.0,
+        )?;
+        let quota_critical_percent = percent(
+            "WARDEN_QUOTA_CRITICAL_PERCENT",
+            self.warden_quota_critical_percent,
+            95.0,
+        )?;
+        if quota_warn_percent > quota_critical_percent {
+            return Err(ConfigError::new(
+                "WARDEN_QUOTA_WARN_PERCENT",
+                format!("WARDEN_QUOTA_WARN_PERCENT ({quota_warn_percent}) must not be above WARDEN_QUOTA_CRITICAL_PERCENT ({quota_critical_percent})"),
+            ));
+        }
+        let alert_webhook_url = match self.warden_alert_webhook_url {
+            Some(url) => {
+                let ok = url::Url::parse(url.trim())
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+                if !ok {
+                    return Err(ConfigError::new(
+                        "WARDEN_ALERT_WEBHOOK_URL",
+                        "WARDEN_ALERT_WEBHOOK_URL must be an http:// or https:// URL (its value is not shown: it may hold a secret)",
+                    ));
+                }
+                Some(Secret::new(url.trim()))
+            }
+            None => None,
+        };
+        let gc_keep_tag = text(self.warden_gc_keep_tag).unwrap_or_else(|| "warden-keep".into());
+        Ok(Settings {
+            credentials,
+            project_id,
+            region,
+            vpcep_endpoint,
+            allowed_domains,
+            allow_service_whitelist,
+            service_ids,
+            not_allowed: choice(
+                "WARDEN_NOT_ALLOWED",
+                self.warden_not_allowed,
+                &[("leave", NotAllowed::Leave), ("reject", NotAllowed::Reject)],
+                NotAllowed::Leave,
+            )?,
+            quota_warn_percent,
+            quota_critical_percent,
+            quota_min_free: number("WARDEN_QUOTA_MIN_FREE", self.warden_quota_min_free, 0)?,
+            alert_webhook_url,
+            alert_format: choice(
+                "WARDEN_ALERT_FORMAT",
+                self.warden_alert_format,
+                &[
+                    ("slack", AlertFormat::Slack),
+                    ("alertmanager", AlertFormat::Alertmanager),
+                    ("json", AlertFormat::Json),
+                ],
+                AlertFormat::Slack,
+            )?,
+            smn_topic_urn: text(self.warden_smn_topic_urn),
+            smn_endpoint,
+            gc_enabled: choice(
+                "WARDEN_GC",
+                self.warden_gc,
+                &[("on", true), ("off", false)],
+                true,
+            )?,
+            gc_min_age_minutes: number(
+                "WARDEN_GC_MIN_AGE_MINUTES",
+                self.warden_gc_min_age_minutes,
+                0,
+            )?
+            .unwrap_or(60),
+            gc_max_deletes: number("WARDEN_GC_MAX_DELETES", self.warden_gc_max_deletes, 0)?
+                .unwrap_or(20),
+            gc_keep_tag,
+            webhook_secret: self.warden_webhook_secret.map(Secret::new),
+            webhook_auth: choice(
+                "WARDEN_WEBHOOK_AUTH",
+                self.warden_webhook_auth,
+                &[("hmac", WebhookAuth::Hmac), ("none", WebhookAuth::None)],
+                WebhookAuth::Hmac,
+            )?,
+            max_concurrency: number("WARDEN_MAX_CONCURRENCY", self.warden_max_concurrency, 1)?
+                .unwrap_or(16),
+            http_timeout_secs: number(
+                "WARDEN_HTTP_TIMEOUT_SECS",
+                self.warden_http_timeout_secs,
+                1,
+            )?
+            .unwrap_or(10),
+            max_retries: number("WARDEN_MAX_RETRIES", self.warden_max_retries, 0)?.unwrap_or(4),
+            dry_run: choice(
+                "WARDEN_DRY_RUN",
+                self.warden_dry_run,
+                &[("true", true), ("false", false), ("1", true), ("0", false)],
+                false,
+            )?,
+        })
+    }
+
+    /// Exactly one of the three ways to authenticate.
+    fn credentials(&self) -> Result<Credentials, ConfigError> {
+        let ak = text(self.huaweicloud_sdk_ak.clone());
+        let sk = self.huaweicloud_sdk_sk.clone();
+        let security_token = self.huaweicloud_sdk_security_token.clone();
+        let token = self.warden_auth_token.clone();
+        let iam = [
+            ("WARDEN_IAM_ENDPOINT", &self.warden_iam_endpoint),
+            ("WARDEN_IAM_USER", &self.warden_iam_user),
+            ("WARDEN_IAM_PASSWORD", &self.warden_iam_password),
+            ("WARDEN_IAM_DOMAIN", &self.warden_iam_domain),
+        ];
+        let ways = [
+            (
+                ak.is_some() || sk.is_some(),
+                "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK",
+            ),
+            (token.is_some(), "WARDEN_AUTH_TOKEN"),
+            (iam.iter().any(|(_, v)| v.is_some()), "WARDEN_IAM_*"),
+        ];
+        let chosen: Vec<&str> = ways
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, n)| *n)
+            .collect();
+        if chosen.len() > 1 {
+            return Err(ConfigError::new(
+                "WARDEN_AUTH_TOKEN",
+                format!(
+                    "credentials are set more than one way ({}): set only one of them",
+                    chosen.join(", ")
+                ),
+            ));
+        }
+        if security_token.is_some() && ak.is_none() {
+            return Err(ConfigError::new(
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN is set without HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK: temporary credentials need all three",
+            ));
+        }
+        match (ak, sk, token) {
+            (Some(ak), Some(sk), None) => Ok(Credentials::AkSk {
+                ak,
+                sk: Secret::new(sk),
+                security_token: security_token.map(Secret::new),
+            }),
+            (Some(_), None, _) => Err(ConfigError::new(
+                "HUAWEICLOUD_SDK_SK",
+                "HUAWEICLOUD_SDK_SK is required when HUAWEICLOUD_SDK_AK is set: set the secret key of that access key",
+            )),
+            (None, Some(_), _) => Err(ConfigError::new(
+                "HUAWEICLOUD_SDK_AK",
+                "HUAWEICLOUD_SDK_AK is required when HUAWEICLOUD_SDK_SK is set: set the access key the secret key belongs to",
+            )),
+            (None, None, Some(token)) => Ok(Credentials::Token(Secret::new(token))),
+            _ if chosen.is_empty() => Err(ConfigError::new(
+                "HUAWEICLOUD_SDK_AK",
+                "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or WARDEN_AUTH_TOKEN, or WARDEN_IAM_ENDPOINT, WARDEN_IAM_USER, WARDEN_IAM_PASSWORD and WARDEN_IAM_DOMAIN",
+            )),
+            _ => {
+                if let Some((name, _)) = iam.iter().find(|(_, v)| v.is_none()) {
+                    return Err(ConfigError::new(
+                        name,
+                        format!("{name} is required when any WARDEN_IAM_* variable is set: password authentication needs WARDEN_IAM_ENDPOINT, WARDEN_IAM_USER, WARDEN_IAM_PASSWORD and WARDEN_IAM_DOMAIN"),
+                    ));
+                }
+                let [endpoint, user, password, domain] = iam.map(|(_, v)| v.clone().unwrap_or_default());
+                Ok(Credentials::Password {
+                    endpoint: http_url("WARDEN_IAM_ENDPOINT", &endpoint)?,
+                    user: user.trim().to_owned(),
+                    password: Secret::new(password),
+                    domain: domain.trim().to_owned(),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Authentication of API requests: AK/SK signing, a fixed IAM token, or an
+//! IAM token obtained by password and kept until it is about to expire.
+
+use hwcloud_sign::SigningKey;
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+use tokio::sync::Mutex;
+
+use super::error::ApiErrorKind;
+use super::models::parse_time;
+use crate::config::{Credentials, Secret};
+
+/// An IAM token is renewed when less than this remains of its life.
+pub(crate) const RENEW_BEFORE: Duration = Duration::hours(1);
+
+/// Assumed life of a token whose answer gave no readable `expires_at`
+/// (IAM tokens last 24 hours).
+const ASSUMED_LIFE: Duration = Duration::hours(23);
+
+/// How the client authenticates.
+pub(crate) enum Auth {
+    /// Every request is signed (SDK-HMAC-SHA256).
+    AkSk {
+        key: SigningKey,
+        sk: Secret,
+        security_token: Option<Secret>,
+    },
+    /// Every request carries this token.
+    Token(Secret),
+    /// Every request carries a token obtained from IAM by password.
+    Password {
+        tokens_url: String,
+        user: String,
+        password: Secret,
+        domain: String,
+        cache: Mutex<Option<IamToken>>,
+    },
+}
+
+/// A token obtained from IAM.
+#[derive(Clone)]
+pub(crate) struct IamToken {
+    pub(crate) value: Secret,
+    pub(crate) expires_at: OffsetDateTime,
+}
+
+impl IamToken {
+    /// Whether the token still has more than [`RENEW_BEFORE`] to live at `now`.
+    pub(crate) fn is_fresh(&self, now: OffsetDateTime) -> bool {
+        self.expires_at - now > RENEW_BEFORE
+    }
+}
+
+/// How one request is authenticated.
+pub(crate) enum Authn<'a> {
+    /// Not at all (the IAM token request itself).
+    Anonymous,
+    /// Signed with the AK/SK.
+    Signed,
+    /// `X-Auth-Token`.
+    Token(&'a Secret),
+}
+
+impl Auth {
+    /// The authentication the credentials describe.
+    pub(crate) fn new(credentials: &Credentials) -> Self {
+        match credentials {
+            Credentials::AkSk {
+                ak,
+                sk,
+                security_token,
+            } => Self::AkSk {
+                key: SigningKey::new(ak.clone(), sk.expose()),
+                sk: sk.clone(),
+                security_token: security_token.clone(),
+            },
+            Credentials::Token(token) => Self::Token(token.clone()),
+            Credentials::Password {
+                endpoint,
+                user,
+                password,
+                domain,
+            } => Self::Password {
+                tokens_url: format!("{}/v3/auth/tokens", endpoint.trim_end_matches('/')),
+                user: user.clone(),
+                password: password.clone(),
+                domain: domain.clone(),
+                cache: Mutex::new(None),
+            },
+        }
+    }
+
+    /// The configured secrets, to be scrubbed from any text the server sends back.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        match self {
+            Self::AkSk {
+                sk, security_token, ..
+            } => [
+                Some(sk.expose()),
+                security_token.as_ref().map(Secret::expose),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            Self::Token(t) => vec![t.expose()],
+            Self::Password { password, .. } => vec![password.expose()],
+        }
+    }
+
+    /// The headers of a request: `Content-Type`, `X-Project-Id` and the
+    /// authentication for `authn` (signed over the method, URL and body).
+    pub(crate) fn headers(
+        &self,
+        authn: &Authn<'_>,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        project_id: &str,
+    ) -> Result<Vec<(&'static str, String)>, ApiErrorKind> {
+        let mut headers = vec![("Content-Type", "application/json".to_owned())];
+        match authn {
+            Authn::Anonymous => return Ok(headers),
+            Authn::Token(token) => {
+                headers.push(("X-Project-Id", project_id.to_owned()));
+                headers.push(("X-Auth-Token", token.expose().to_owned()));
+            }
+            Authn::Signed => {
+                let Self::AkSk {
+                    key,
+                    security_token,
+                    ..
+                } = self
+                else {
+                    return Err(ApiErrorKind::Invalid {
+                        detail: "signing needs AK/SK credentials".into(),
+                    });
+                };
+                headers.push(("X-Project-Id", project_id.to_owned()));
+                if let Some(token) = security_token {
+                    headers.push(("X-Security-Token", token.expose().to_owned()));
+                }
+                let request = headers
+                    .iter()
+                    .fold(hwcloud_sign::Request::new(method, url), |r, (k, v)| {
+                        r.map(|r| r.header(*k, v.clone()))
+                    })
+                    .map_err(|e| ApiErrorKind::Invalid {
+                        detail: format!("cannot sign the request: {e}"),
+                    })?
+                    .body(body);
+                let signed = hwcloud_sign::sign(&request, key, OffsetDateTime::now_utc());
+                headers.push((hwcloud_sign::DATE_HEADER, signed.date));
+                headers.push(("Authorization", signed.authorization));
+            }
+        }
+        Ok(headers)
+    }
+}
+
+/// The body of POST `/v3/auth/tokens`: password authentication scoped to the project.
+pub(crate) fn password_body(
+    user: &str,
+    password: &Secret,
+    domain: &str,
+    project_id: &str,
+) -> Value {
+    json!({
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": user,
+                        "password": password.expose(),
+                        "domain": { "name": domain }
+                    }
+                }
+            },
+            "scope": { "project": { "id": project_id } }
+        }
+    })
+}
+
+/// The token of an IAM answer: `X-Subject-Token`, expiring at `token.expires_at`.
+pub(crate) fn token_from_answer(
+    headers: &HeaderMap,
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Result<IamToken, ApiErrorKind> {
+    let value = headers
+        .get("X-Subject-Token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiErrorKind::Invalid {
+            detail: "the IAM answer has no X-Subject-Token header".into(),
+        })?;
+    let expires_at = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/token/expires_at")?
+                .as_str()
+                .and_then(parse_time)
+        })
+        .unwrap_or(now + ASSUMED_LIFE);
+    Ok(IamToken {
+        value: Secret::new(value),
+        expires_at,
+    })
+}

@@ -1,0 +1,179 @@
+//! `vpcep-warden check`: read quotas and the managed services with the
+//! configured settings, and say what was found or, on failure, what to fix.
+
+use serde::Serialize;
+
+use super::{ApiError, Client};
+use crate::config::Settings;
+
+/// The IAM actions the warden needs (from the API reference's permissions table).
+pub const REQUIRED_ACTIONS: &[&str] = &[
+    "vpcep:quotas:get",
+    "vpcep:epservices:list",
+    "vpcep:epservices:get",
+    "vpcep:connections:list",
+    "vpcep:connections:update",
+    "vpcep:permissions:list",
+    "vpcep:endpoints:list",
+    "vpcep:endpoints:get",
+    "vpcep:endpoints:delete",
+];
+
+/// Words of a 401 message that blame the request time rather than the key.
+const CLOCK_WORDS: &[&str] = &[
+    "skew",
+    "expired",
+    "server time",
+    "request time",
+    "clock",
+    "minutes away",
+];
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The VPCEP endpoint used.
+    pub endpoint: String,
+    /// The project managed.
+    pub project_id: String,
+    /// How requests were authenticated (no secret).
+    pub auth_method: String,
+    /// The project's quotas.
+    pub quotas: Vec<QuotaFound>,
+    /// The managed services.
+    pub services: Vec<ServiceFound>,
+    /// API requests made by the check.
+    pub api_calls: u64,
+}
+
+/// One quota as found.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuotaFound {
+    /// `endpoint` or `endpoint_service`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Resources in use.
+    pub used: u64,
+    /// The limit.
+    pub quota: u64,
+}
+
+/// One managed service as found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceFound {
+    /// Its ID.
+    pub id: String,
+    /// Its name.
+    pub service_name: String,
+    /// Its status.
+    pub status: String,
+    /// Whether connections wait for approval.
+    pub approval_enabled: bool,
+    /// Connections in `pendingAcceptance`.
+    pub pending_connections: usize,
+}
+
+/// Why `check` failed: the API error and what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{source}\nhint: {hint}")]
+pub struct CheckError {
+    /// The failed call, with the API's code, message and request id.
+    #[source]
+    pub source: ApiError,
+    /// What to fix.
+    pub hint: String,
+}
+
+impl From<ApiError> for CheckError {
+    fn from(source: ApiError) -> Self {
+        Self {
+            hint: hint(&source),
+            source,
+        }
+    }
+}
+
+/// Reads the quotas and the managed services (`WARDEN_SERVICE_IDS`, or all of
+/// the project's) with their pending connections.
+pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
+    let client = Client::from_settings(settings)?;
+    let quotas = client
+        .quotas()
+        .await?
+        .into_iter()
+        .map(|q| QuotaFound {
+            kind: q.kind,
+            used: q.used,
+            quota: q.quota,
+        })
+        .collect();
+    let services = if settings.service_ids.is_empty() {
+        client.list_services().await?
+    } else {
+        let mut found = Vec::with_capacity(settings.service_ids.len());
+        for id in &settings.service_ids {
+            found.push(client.get_service(id).await?);
+        }
+        found
+    };
+    let mut checked = Vec::with_capacity(services.len());
+    for service in services {
+        let pending = client
+            .list_connections(&service.id, Some("pendingAcceptance"), None)
+            .await?;
+        checked.push(ServiceFound {
+            pending_connections: pending.len(),
+            id: service.id,
+            service_name: service.service_name,
+            status: service.status,
+            approval_enabled: service.approval_enabled,
+        });
+    }
+    Ok(CheckReport {
+        endpoint: settings.vpcep_endpoint.clone(),
+        project_id: settings.project_id.clone(),
+        auth_method: client.auth_method().to_owned(),
+        quotas,
+        services: checked,
+        api_calls: client.api_calls(),
+    })
+}
+
+/// What to fix, judged from how a call failed.
+pub fn hint(error: &ApiError) -> String {
+    // Only the gateway's own words: a canonical request echoed after them
+    // names headers such as x-sdk-date whatever the cause was.
+    let message = error.error_msg().unwrap_or_default().to_ascii_lowercase();
+    let message = message
+        .split("canonical request")
+        .next()
+        .unwrap_or_default();
+    let code = error.error_code().unwrap_or_default();
+    if error.is_connect() {
+        return "the VPCEP endpoint cannot be reached (connection refused or DNS failure): check WARDEN_VPCEP_ENDPOINT or WARDEN_REGION, and the network path to it".into();
+    }
+    if error.is_timeout() {
+        return "the VPCEP endpoint did not answer in time: check the network path (VPC, NAT, proxy) and WARDEN_HTTP_TIMEOUT_SECS".into();
+    }
+    match error.status() {
+        Some(401) => {
+            let signature = code.eq_ignore_ascii_case("APIGW.0301") || message.contains("signature");
+            let about_time = CLOCK_WORDS.iter().any(|w| message.contains(w));
+            if signature && about_time {
+                "the request time was refused: the clock of this machine is off; sync it (NTP), signatures are accepted within 15 minutes".into()
+            } else {
+                "authentication failed: check HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), WARDEN_AUTH_TOKEN, or the WARDEN_IAM_* password settings".into()
+            }
+        }
+        Some(403) => format!(
+            "the credentials lack a permission: grant the user or agency these actions: {}",
+            REQUIRED_ACTIONS.join(", ")
+        ),
+        Some(404) => "not found: check HUAWEICLOUD_SDK_PROJECT_ID (the project must be in the endpoint's region), WARDEN_VPCEP_ENDPOINT and WARDEN_SERVICE_IDS".into(),
+        Some(status) if status == 429 || status >= 500 || error.is_retryable() => {
+            "the API is busy or failing: try again later; if it persists, check the service status".into()
+        }
+        Some(_) => "the API refused the request: see its error code and message above".into(),
+        None => "see the error above".into(),
+    }
+}

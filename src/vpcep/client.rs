@@ -1,0 +1,318 @@
+//! The typed VPCEP client: one `reqwest` client, authentication, retries with
+//! backoff, a process-wide limit on requests in flight, and paging.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::auth::Auth;
+use super::error::{ApiError, ApiErrorKind};
+use super::lenient;
+use super::models::{Connection, ConnectionAction, Endpoint, EndpointService, Permission, Quota};
+use super::retry::Backoff;
+use super::transport::Inner;
+use crate::config::Settings;
+
+/// Transport settings of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Time allowed for one HTTP request (connect, send, answer).
+    pub timeout: Duration,
+    /// Retries of a request after a retryable failure.
+    pub max_retries: u32,
+    /// Requests in flight at once, across every clone of the client.
+    pub max_concurrency: usize,
+    /// The first backoff ceiling; each retry doubles it.
+    pub backoff_base: Duration,
+    /// The longest backoff.
+    pub backoff_cap: Duration,
+}
+
+impl ClientOptions {
+    /// The options `WARDEN_HTTP_TIMEOUT_SECS`, `WARDEN_MAX_RETRIES` and
+    /// `WARDEN_MAX_CONCURRENCY` give, with a backoff from 100 ms up to 5 s.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            timeout: Duration::from_secs(settings.http_timeout_secs.max(1)),
+            max_retries: settings.max_retries,
+            max_concurrency: settings.max_concurrency.max(1),
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The VPCEP API of one project. Cheap to clone: clones share the connection
+/// pool, the concurrency limit, the IAM token and the request counter.
+#[derive(Clone)]
+pub struct Client {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.base.as_str())
+            .field("project_id", &self.inner.project_id)
+            .field("auth", &self.inner.auth_method)
+            .field("max_retries", &self.inner.max_retries)
+            .field("api_calls", &self.api_calls())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the settings' endpoint, project and credentials, with
+    /// [`ClientOptions::from_settings`].
+    pub fn from_settings(settings: &Settings) -> Result<Client, ApiError> {
+        Self::with_options(settings, ClientOptions::from_settings(settings))
+    }
+
+    /// A client for the settings' endpoint, project and credentials, with
+    /// the given transport options (tests use a short backoff).
+    pub fn with_options(settings: &Settings, options: ClientOptions) -> Result<Client, ApiError> {
+        let setup = |detail: String| {
+            ApiError::new(
+                "set up the VPCEP client",
+                "",
+                ApiErrorKind::Invalid { detail },
+            )
+        };
+        let base = Url::parse(&settings.vpcep_endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| {
+                setup(format!(
+                    "the VPCEP endpoint {:?} is not an http(s) URL",
+                    settings.vpcep_endpoint
+                ))
+            })?;
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            // A redirect would carry the credentials to another address: refuse it.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("vpcep-warden/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                project_id: settings.project_id.clone(),
+                auth: Auth::new(&settings.credentials),
+                auth_method: settings.credentials.method(),
+                max_retries: options.max_retries,
+                backoff: Backoff::new(options.backoff_base, options.backoff_cap),
+                permits: Semaphore::new(options.max_concurrency.max(1)),
+                calls: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// HTTP requests sent by this client (and its clones) so far, retries and
+    /// IAM token requests included.
+    pub fn api_calls(&self) -> u64 {
+        self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// The project whose resources this client manages.
+    pub fn project_id(&self) -> &str {
+        &self.inner.project_id
+    }
+
+    /// The authentication method, e.g. `AK/SK` or `IAM password` (no secret).
+    pub fn auth_method(&self) -> &'static str {
+        self.inner.auth_method
+    }
+
+    /// Every endpoint service of the project (all pages).
+    pub async fn list_services(&self) -> Result<Vec<EndpointService>, ApiError> {
+        self.collect(
+            "list endpoint services",
+            String::new(),
+            &["vpc-endpoint-services"],
+            &[],
+            "endpoint_services",
+        )
+        .await
+    }
+
+    /// One endpoint service.
+    pub async fn get_service(&self, service_id: &str) -> Result<EndpointService, ApiError> {
+        let segments = ["vpc-endpoint-services", service_id];
+        self.request(
+            "get endpoint service",
+            service_id,
+            Method::GET,
+            &segments,
+            None,
+        )
+        .await
+    }
+
+    /// The connections of a service (all pages), optionally only those with
+    /// `status` (e.g. `pendingAcceptance`) or of one endpoint (`endpoint_id`).
+    pub async fn list_connections(
+        &self,
+        service_id: &str,
+        status: Option<&str>,
+        endpoint_id: Option<&str>,
+    ) -> Result<Vec<Connection>, ApiError> {
+        let filters: Vec<(&str, &str)> = [("status", status), ("id", endpoint_id)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        self.collect(
+            "list connections of service",
+            service_id.to_owned(),
+            &["vpc-endpoint-services", service_id, "connections"],
+            &filters,
+            "connections",
+        )
+        .await
+    }
+
+    /// Accepts or rejects one endpoint's connection to a service. Accepting an
+    /// endpoint that is already connected (`EndPoint.2014`) is success.
+    pub async fn connection_action(
+        &self,
+        service_id: &str,
+        endpoint_id: &str,
+        action: ConnectionAction,
+    ) -> Result<(), ApiError> {
+        let verb = match action {
+            ConnectionAction::Receive => "accept endpoint",
+            ConnectionAction::Reject => "reject endpoint",
+        };
+        let target = format!("{endpoint_id} on service {service_id}");
+        let segments = ["vpc-endpoint-services", service_id, "connections", "action"];
+        let body = json!({ "action": action.as_str(), "endpoints": [endpoint_id] });
+        let result = self
+            .request::<Value>(verb, &target, Method::POST, &segments, Some(&body))
+            .await;
+        match result {
+            Err(e) if action == ConnectionAction::Receive && e.has_code("EndPoint.2014") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// The whitelist records of a service (all pages).
+    pub async fn list_permissions(&self, service_id: &str) -> Result<Vec<Permission>, ApiError> {
+        self.collect(
+            "list whitelist records of service",
+            service_id.to_owned(),
+            &["vpc-endpoint-services", service_id, "permissions"],
+            &[],
+            "permissions",
+        )
+        .await
+    }
+
+    /// Every VPC endpoint of the project (all pages).
+    pub async fn list_endpoints(&self) -> Result<Vec<Endpoint>, ApiError> {
+        self.collect(
+            "list endpoints",
+            String::new(),
+            &["vpc-endpoints"],
+            &[],
+            "endpoints",
+        )
+        .await
+    }
+
+    /// Every VPC endpoint of the project, handed to `f` one page at a time so
+    /// the caller keeps only what it needs.
+    pub async fn for_each_endpoint_page<F: FnMut(Vec<Endpoint>)>(
+        &self,
+        f: F,
+    ) -> Result<(), ApiError> {
+        self.for_each_page(
+            "list endpoints",
+            String::new(),
+            &["vpc-endpoints"],
+            &[],
+            "endpoints",
+            f,
+        )
+        .await
+    }
+
+    /// One VPC endpoint.
+    pub async fn get_endpoint(&self, endpoint_id: &str) -> Result<Endpoint, ApiError> {
+        let segments = ["vpc-endpoints", endpoint_id];
+        self.request("get endpoint", endpoint_id, Method::GET, &segments, None)
+            .await
+    }
+
+    /// Deletes a VPC endpoint. An endpoint that is gone or already being
+    /// deleted (404, `EndPoint.2006`, `.2008`, `.2018`; see
+    /// [`ApiError::is_not_found`]) counts as deleted.
+    pub async fn delete_endpoint(&self, endpoint_id: &str) -> Result<(), ApiError> {
+        let segments = ["vpc-endpoints", endpoint_id];
+        let result = self
+            .request::<Value>(
+                "delete endpoint",
+                endpoint_id,
+                Method::DELETE,
+                &segments,
+                None,
+            )
+            .await;
+        match result {
+            Err(e) if e.is_not_found() || e.has_code("EndPoint.2018") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    /// The project's VPCEP quotas (`endpoint`, `endpoint_service`).
+    pub async fn quotas(&self) -> Result<Vec<Quota>, ApiError> {
+        #[derive(Deserialize)]
+        struct Answer {
+            quotas: Resources,
+        }
+        #[derive(Deserialize)]
+        struct Resources {
+            #[serde(default, deserialize_with = "lenient::one_or_many")]
+            resources: Vec<Quota>,
+        }
+        let answer: Answer = self
+            .request("read quotas", "", Method::GET, &["quotas"], None)
+            .await?;
+        Ok(answer.quotas.resources)
+    }
+
+    /// Calls another signed Huawei Cloud API (e.g. SMN publish) with the same
+    /// authentication, retries, concurrency limit and error mapping. An empty
+    /// answer reads as `null`.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let action = "call";
+        let target = format!("{method} {}", url.split('?').next().unwrap_or(url));
+        let parsed = Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| {
+                ApiError::new(
+                    action,
+                    target.clone(),
+                    ApiErrorKind::Invalid {
+                        detail: "not an http(s) URL".into(),
+                    },
+                )
+            })?;
+        let answer = self.call(action, &target, method, parsed, body).await?;
+        self.decode(action, &target, &answer)
+    }
+}

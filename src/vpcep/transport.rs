@@ -1,0 +1,368 @@
+//! Sending requests: URLs, authentication headers, the concurrency permit,
+//! retries with backoff, error mapping, decoding and paging.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::auth::{self, Auth, Authn};
+use super::error::{error_fields, excerpt, map_error_answer, scrub, ApiError, ApiErrorKind};
+use super::lenient;
+use super::paging::{page_limit, Pager};
+use super::retry::Backoff;
+use super::Client;
+use crate::config::Secret;
+
+/// The state shared by every clone of a [`Client`].
+pub(super) struct Inner {
+    pub(super) http: reqwest::Client,
+    pub(super) base: Url,
+    pub(super) project_id: String,
+    pub(super) auth: Auth,
+    /// `Credentials::method` of the settings (no secret).
+    pub(super) auth_method: &'static str,
+    pub(super) max_retries: u32,
+    pub(super) backoff: Backoff,
+    pub(super) permits: Semaphore,
+    pub(super) calls: AtomicU64,
+}
+
+/// A successful answer.
+pub(super) struct Answer {
+    pub(super) headers: HeaderMap,
+    pub(super) body: Vec<u8>,
+    pub(super) status: u16,
+    pub(super) request_id: Option<String>,
+}
+
+impl Client {
+    /// `{base}/v1/{project_id}/{segments...}?{query}`, each segment escaped.
+    pub(super) fn url(
+        &self,
+        action: &'static str,
+        target: &str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Url, ApiError> {
+        let mut url = self.inner.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| {
+                ApiError::new(
+                    action,
+                    target,
+                    ApiErrorKind::Invalid {
+                        detail: "the endpoint URL cannot take a path".into(),
+                    },
+                )
+            })?
+            .pop_if_empty()
+            .extend(["v1", self.inner.project_id.as_str()])
+            .extend(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// One call on `{base}/v1/{project_id}/{segments...}`, its answer decoded.
+    pub(super) async fn request<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let url = self.url(action, target, segments, &[])?;
+        let answer = self.call(action, target, method, url, body).await?;
+        self.decode(action, target, &answer)
+    }
+
+    pub(super) async fn collect<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        target: String,
+        segments: &[&str],
+        filters: &[(&str, &str)],
+        key: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut all = Vec::new();
+        self.for_each_page(action, target, segments, filters, key, |page| {
+            all.extend(page)
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// Walks a list with `limit=1000` (500 for whitelist records) and `offset`
+    /// until `total_count` items are read.
+    pub(super) async fn for_each_page<T: DeserializeOwned, F: FnMut(Vec<T>)>(
+        &self,
+        action: &'static str,
+        target: String,
+        segments: &[&str],
+        filters: &[(&str, &str)],
+        key: &str,
+        mut f: F,
+    ) -> Result<(), ApiError> {
+        #[derive(Deserialize)]
+        struct Count {
+            #[serde(default, deserialize_with = "lenient::opt_count")]
+            total_count: Option<u64>,
+        }
+        let mut pager = Pager::new(page_limit(key));
+        let limit = pager.limit().to_string();
+        loop {
+            let offset = pager.offset().to_string();
+            let mut query = vec![("limit", limit.as_str()), ("offset", offset.as_str())];
+            query.extend_from_slice(filters);
+            let url = self.url(action, &target, segments, &query)?;
+            let answer = self.call(action, &target, Method::GET, url, None).await?;
+            let mut page: Value = self.decode(action, &target, &answer)?;
+            let items = match page.get_mut(key).map(Value::take) {
+                None | Some(Value::Null) => Value::Array(Vec::new()),
+                Some(items) => items,
+            };
+            let count: Count = serde_json::from_value(page)
+                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
+            let items: Vec<T> = serde_json::from_value(items)
+                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
+            let more = pager
+                .advance(items.len() as u64, count.total_count)
+                .map_err(|detail| {
+                    ApiError::new(
+                        action,
+                        target.clone(),
+                        ApiErrorKind::InconsistentList { detail },
+                    )
+                })?;
+            f(items);
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Decodes a 2xx answer; a body that is an error object is an error.
+    pub(super) fn decode<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        target: &str,
+        answer: &Answer,
+    ) -> Result<T, ApiError> {
+        let value: Value = if answer.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&answer.body)
+                .map_err(|e| self.decode_error(action, target, answer, e))?
+        };
+        if value.get("error_code").is_some() {
+            if let Some((error_code, error_msg, body_request_id)) = error_fields(&value) {
+                let secrets = self.inner.auth.secrets();
+                return Err(ApiError::new(
+                    action,
+                    target,
+                    ApiErrorKind::Api {
+                        status: answer.status,
+                        error_code: error_code.map(|c| scrub(&c, &secrets)),
+                        error_msg: scrub(&error_msg, &secrets),
+                        request_id: answer.request_id.clone().or(body_request_id),
+                    },
+                ));
+            }
+        }
+        serde_json::from_value(value).map_err(|e| self.decode_error(action, target, answer, e))
+    }
+
+    fn decode_error(
+        &self,
+        action: &'static str,
+        target: &str,
+        answer: &Answer,
+        source: serde_json::Error,
+    ) -> ApiError {
+        let kind = ApiErrorKind::Decode {
+            status: answer.status,
+            request_id: answer.request_id.clone(),
+            excerpt: scrub(&excerpt(&answer.body), &self.inner.auth.secrets()),
+            source,
+        };
+        ApiError::new(action, target, kind)
+    }
+
+    /// One authenticated call, retried as needed.
+    pub(super) async fn call(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let token = self.token().await?;
+        let authn = match (&self.inner.auth, &token) {
+            (Auth::AkSk { .. }, _) => Authn::Signed,
+            (_, Some(token)) => Authn::Token(token),
+            (_, None) => Authn::Anonymous,
+        };
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let result = self
+            .send(action, target, &method, &url, &body, &authn)
+            .await;
+        if let (Err(e), Auth::Password { cache, .. }) = (&result, &self.inner.auth) {
+            if e.status() == Some(401) {
+                // A refused IAM token (revoked, or the password changed) is
+                // dropped, so the next call asks IAM again.
+                *cache.lock().await = None;
+            }
+        }
+        result
+    }
+
+    /// The token to send: the fixed one, or the cached IAM token, renewed when
+    /// less than an hour is left; `None` for AK/SK.
+    async fn token(&self) -> Result<Option<Secret>, ApiError> {
+        let Auth::Password {
+            tokens_url,
+            user,
+            password,
+            domain,
+            cache,
+        } = &self.inner.auth
+        else {
+            return Ok(match &self.inner.auth {
+                Auth::Token(token) => Some(token.clone()),
+                _ => None,
+            });
+        };
+        let mut cached = cache.lock().await;
+        if let Some(token) = cached
+            .as_ref()
+            .filter(|t| t.is_fresh(OffsetDateTime::now_utc()))
+        {
+            return Ok(Some(token.value.clone()));
+        }
+        let (action, target) = ("get an IAM token", format!("for user {user}"));
+        let url = Url::parse(tokens_url).map_err(|e| {
+            ApiError::new(
+                action,
+                target.clone(),
+                ApiErrorKind::Invalid {
+                    detail: format!("bad IAM endpoint: {e}"),
+                },
+            )
+        })?;
+        let body = auth::password_body(user, password, domain, &self.inner.project_id).to_string();
+        let answer = self
+            .send(
+                action,
+                &target,
+                &Method::POST,
+                &url,
+                body.as_bytes(),
+                &Authn::Anonymous,
+            )
+            .await?;
+        let token =
+            auth::token_from_answer(&answer.headers, &answer.body, OffsetDateTime::now_utc())
+                .map_err(|kind| ApiError::new(action, target, kind))?;
+        tracing::info!(expires_at = %token.expires_at, "obtained an IAM token");
+        let value = token.value.clone();
+        *cached = Some(token);
+        Ok(Some(value))
+    }
+
+    /// Sends a request, retrying retryable failures with backoff.
+    async fn send(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: &Method,
+        url: &Url,
+        body: &[u8],
+        authn: &Authn<'_>,
+    ) -> Result<Answer, ApiError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let kind = match self.attempt(method, url, body, authn).await {
+                Ok(answer) => return Ok(answer),
+                Err(kind) => kind,
+            };
+            if !kind.is_retryable() || attempts > self.inner.max_retries {
+                let mut error = ApiError::new(action, target, kind);
+                error.attempts = attempts;
+                return Err(error);
+            }
+            let wait = self.inner.backoff.delay(attempts - 1);
+            tracing::debug!(action, target, attempts, error = %kind, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One HTTP request, holding a concurrency permit while it is in flight.
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: &[u8],
+        authn: &Authn<'_>,
+    ) -> Result<Answer, ApiErrorKind> {
+        // Signed after the permit is held, so a long wait cannot age the
+        // signing time. The semaphore is never closed: acquiring only waits.
+        let _permit = self.inner.permits.acquire().await.ok();
+        let headers = self.inner.auth.headers(
+            authn,
+            method.as_str(),
+            url.as_str(),
+            body,
+            &self.inner.project_id,
+        )?;
+        let mut request = self.inner.http.request(method.clone(), url.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        if !body.is_empty() {
+            request = request.body(body.to_vec());
+        }
+        self.inner.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let response = request
+            .send()
+            .await
+            .map_err(|source| ApiErrorKind::Transport { source })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let request_id = headers
+            .get("X-Request-Id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| ApiErrorKind::Transport { source })?
+            .to_vec();
+        tracing::debug!(method = %method, path = url.path(), status, elapsed_ms = started.elapsed().as_millis() as u64, "api request");
+        if !(200..300).contains(&status) {
+            let mut secrets = self.inner.auth.secrets();
+            if let Authn::Token(token) = authn {
+                secrets.push(token.expose());
+            }
+            return Err(map_error_answer(status, request_id, &body, &secrets));
+        }
+        Ok(Answer {
+            headers,
+            body,
+            status,
+            request_id,
+        })
+    }
+}

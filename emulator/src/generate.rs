@@ -40,6 +40,9 @@ use crate::state::{
 };
 use crate::Error;
 
+/// The largest generated estate (connections plus endpoints), about 2 GB of memory.
+pub const MAX_GENERATED: usize = 5_000_000;
+
 /// Adds the generated estate `spec` describes to `state`.
 pub(crate) fn generate(
     state: &mut State,
@@ -55,6 +58,16 @@ pub(crate) fn generate(
                 "generate.{name} must be within 0..=1, got {ratio}"
             )));
         }
+    }
+    let size = spec
+        .services
+        .checked_mul(spec.connections_per_service)
+        .and_then(|n| n.checked_add(spec.endpoints))
+        .filter(|n| *n <= MAX_GENERATED);
+    if size.is_none() {
+        return Err(Error::Scenario(format!(
+            "generate: services x connections_per_service + endpoints must be at most {MAX_GENERATED}"
+        )));
     }
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let mut allowed_counter = 0usize;

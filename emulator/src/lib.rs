@@ -55,22 +55,36 @@ use state::State;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
-    /// Added to every API request, in milliseconds.
+    /// Added to every API request, in milliseconds (at most [`MAX_DELAY_MS`]).
     pub latency_ms: u64,
     /// Share of API requests (0..=1) answered 500 `EndPoint.0001`.
     pub fault_rate: f64,
     /// Requests per second above which the API answers 400 `EndPoint.0022`
     /// (a token bucket holding `max(rate, 1)` requests).
     pub rate_limit: Option<f64>,
-    /// How long creating, accepting and deleting take, in milliseconds (0: at once).
+    /// How long creating, accepting and deleting take, in milliseconds (0: at once;
+    /// at most [`MAX_DELAY_MS`]).
     pub transition_ms: u64,
     /// Send the documented string variants: `marker_id`, `client_port`,
     /// `server_port`, `is_charge` and `enable_dns` as strings.
     pub quirks: bool,
 }
 
+/// The largest `latency_ms` and `transition_ms` accepted: one hour.
+pub const MAX_DELAY_MS: u64 = 3_600_000;
+
 impl Options {
     fn validate(&self) -> Result<(), Error> {
+        for (name, value) in [
+            ("latency_ms", self.latency_ms),
+            ("transition_ms", self.transition_ms),
+        ] {
+            if value > MAX_DELAY_MS {
+                return Err(Error::Options(format!(
+                    "{name} must be at most {MAX_DELAY_MS} (one hour), got {value}"
+                )));
+            }
+        }
         if !(0.0..=1.0).contains(&self.fault_rate) {
             return Err(Error::Options(format!(
                 "fault_rate must be within 0..=1, got {}",

@@ -299,3 +299,38 @@ async fn an_account_token_authenticates_in_x_auth_token() {
     let bad = plain("GET", &url, &[("X-Auth-Token", "guess")], "").await;
     assert_eq!((bad.status, bad.code()), (401, "APIGW.0301"));
 }
+
+#[tokio::test]
+async fn odd_requests_get_answers_and_never_break_the_server() {
+    let emu = start(json!({"services": [{"id": "ééééééééé-ü"}]})).await;
+    let p = provider(&emu);
+    for path in [
+        "/vpc-endpoints/%F0%9F%98%80",
+        "/vpc-endpoints?limit=99999999999999999999999",
+        "/vpc-endpoints?offset=18446744073709551615&limit=1000",
+        "/vpc-endpoints?sort_dir=%E2%9C%93&sort_key=",
+        "/vpc-endpoint-services/%C3%A9/connections?marker_id=-1",
+        "/vpc-endpoint-services/describe?id=%00",
+        "/quotas?type=&type=endpoint",
+    ] {
+        let answer = p.get(path).await;
+        assert!(
+            matches!(answer.status, 200 | 400 | 404),
+            "{path}: {answer:?}"
+        );
+        assert!(answer.request_id.is_some());
+    }
+    let listed = p.get("/vpc-endpoint-services").await;
+    assert_eq!(
+        listed.body["endpoint_services"][0]["service_name"],
+        "svc-éééééééé"
+    );
+    let huge = json!({"generate": {"services": 1_000_000, "connections_per_service": 1_000_000}});
+    let refused = vpcep_emulator::start(scenario(huge), Default::default()).await;
+    assert!(matches!(refused, Err(vpcep_emulator::Error::Scenario(_))));
+    let slow = vpcep_emulator::Options {
+        transition_ms: u64::MAX,
+        ..Default::default()
+    };
+    assert!(emu.set_faults(slow).is_err());
+}

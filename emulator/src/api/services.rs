@@ -236,7 +236,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
         service_name: body
             .service_name
             .clone()
-            .unwrap_or_else(|| format!("svc-{}", &id[..8])),
+            .unwrap_or_else(|| format!("svc-{}", id.chars().take(8).collect::<String>())),
         id: id.clone(),
         owner_domain: ctx.account.domain_id.clone(),
         owner_project: ctx.account.project_id.clone(),

@@ -133,7 +133,7 @@ impl State {
             service_name: spec
                 .service_name
                 .clone()
-                .unwrap_or_else(|| format!("svc-{}", &id[..id.len().min(8)])),
+                .unwrap_or_else(|| format!("svc-{}", id.chars().take(8).collect::<String>())),
             id: id.clone(),
             owner_domain: owner.domain_id.clone(),
             owner_project: owner.project_id.clone(),

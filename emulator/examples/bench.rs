@@ -1,0 +1,160 @@
+//! Benchmark: loads a generated estate (100 services x 1,000 connections and
+//! 10,000 endpoints), then times 1,000-item pages over signed requests.
+//!
+//! `cargo run --release -p vpcep-emulator --example bench`
+//!
+//! Prints the load time, the peak resident memory (`VmHWM`) and the
+//! median / p95 / max round-trip time of a 1,000-item page, measured on the
+//! client over loopback (an upper bound of the server's time).
+
+use std::time::{Duration, Instant};
+
+use hwcloud_sign::{sign, Request, SigningKey};
+use serde_json::{json, Value};
+use vpcep_emulator::{Options, Scenario};
+
+const PROJECT: &str = "bench-project";
+const ROUNDS: usize = 200;
+
+fn scenario() -> Result<Scenario, vpcep_emulator::Error> {
+    Scenario::from_json(
+        &json!({
+            "accounts": [{"name": "owner", "domain_id": "benchdomain", "project_id": PROJECT,
+                          "ak": "BENCHAK", "sk": "bench-secret"}],
+            "quotas": {"endpoint": 20000, "endpoint_service": 200},
+            "generate": {"seed": 1, "services": 100, "connections_per_service": 1000,
+                         "pending_ratio": 0.05, "allowed_domains": ["allowed1", "allowed2"],
+                         "endpoints": 10000, "failed_ratio": 0.02}
+        })
+        .to_string(),
+    )
+}
+
+/// Peak resident memory of this process, from `/proc/self/status`.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l[6..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn get(client: &reqwest::Client, base: &str, path: &str) -> Result<usize, String> {
+    let url = format!("{base}{path}");
+    let request = Request::new("GET", &url)
+        .map_err(|e| e.to_string())?
+        .header("Content-Type", "application/json");
+    let signed = sign(
+        &request,
+        &SigningKey::new("BENCHAK", "bench-secret"),
+        time::OffsetDateTime::now_utc(),
+    );
+    let response = client
+        .get(&url)
+        .header("Content-Type", "application/json")
+        .header("X-Sdk-Date", signed.date)
+        .header("Authorization", signed.authorization)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)));
+    }
+    Ok(body.len())
+}
+
+fn summary(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    format!(
+        "median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.95).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3
+    )
+}
+
+async fn time_pages(
+    client: &reqwest::Client,
+    base: &str,
+    paths: &[String],
+) -> Result<(Vec<Duration>, usize), String> {
+    let mut samples = Vec::with_capacity(ROUNDS);
+    let mut size = 0;
+    for i in 0..ROUNDS {
+        let started = Instant::now();
+        size = get(client, base, &paths[i % paths.len()]).await?;
+        samples.push(started.elapsed());
+    }
+    Ok((samples, size))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let scenario = scenario().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let emulator = vpcep_emulator::start(scenario, Options::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let load = started.elapsed();
+    println!(
+        "load: 100 services x 1,000 connections + 10,000 endpoints in {:.0} ms",
+        load.as_secs_f64() * 1e3
+    );
+    println!("peak RSS after load: {}", peak_rss());
+
+    let base = emulator.base_url();
+    let client = reqwest::Client::new();
+    let services: Value = serde_json::from_slice(
+        &client
+            .get(format!("{base}/__admin/state"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let ids: Vec<String> = services["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["public"] == false)
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect();
+    let connection_pages: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/v1/{PROJECT}/vpc-endpoint-services/{id}/connections?limit=1000"))
+        .collect();
+    let (samples, size) = time_pages(&client, &base, &connection_pages).await?;
+    println!(
+        "connections page (1,000 items, {size} bytes) x {ROUNDS}: {}",
+        summary(samples)
+    );
+    let endpoint_pages: Vec<String> = (0..10)
+        .map(|i| format!("/v1/{PROJECT}/vpc-endpoints?limit=1000&offset={}", i * 1000))
+        .collect();
+    let (samples, size) = time_pages(&client, &base, &endpoint_pages).await?;
+    println!(
+        "endpoints page (1,000 of 10,000, {size} bytes) x {ROUNDS}: {}",
+        summary(samples)
+    );
+    let pending: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/v1/{PROJECT}/vpc-endpoint-services/{id}/connections?status=pendingAcceptance&limit=1000"))
+        .collect();
+    let (samples, _) = time_pages(&client, &base, &pending).await?;
+    println!(
+        "pending connections of one service x {ROUNDS}: {}",
+        summary(samples)
+    );
+    println!("peak RSS at the end: {}", peak_rss());
+    emulator.stop().await;
+    Ok(())
+}

@@ -42,7 +42,12 @@ fn peak_rss() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-async fn get(client: &reqwest::Client, base: &str, path: &str) -> Result<usize, String> {
+/// One signed GET: the body size and the server's own time (`Server-Timing`).
+async fn get(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+) -> Result<(Vec<u8>, Duration), String> {
     let url = format!("{base}{path}");
     let request = Request::new("GET", &url)
         .map_err(|e| e.to_string())?
@@ -61,11 +66,19 @@ async fn get(client: &reqwest::Client, base: &str, path: &str) -> Result<usize, 
         .await
         .map_err(|e| e.to_string())?;
     let status = response.status();
+    let server = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("app;dur="))
+        .and_then(|ms| ms.parse::<f64>().ok())
+        .map(|ms| Duration::from_secs_f64(ms / 1e3))
+        .ok_or("no Server-Timing header")?;
     let body = response.bytes().await.map_err(|e| e.to_string())?;
     if !status.is_success() {
         return Err(format!("{status}: {}", String::from_utf8_lossy(&body)));
     }
-    Ok(body.len())
+    Ok((body.to_vec(), server))
 }
 
 fn summary(mut samples: Vec<Duration>) -> String {
@@ -79,19 +92,35 @@ fn summary(mut samples: Vec<Duration>) -> String {
     )
 }
 
+/// Round-trip and server times of `ROUNDS` requests, and the last body's size.
 async fn time_pages(
     client: &reqwest::Client,
     base: &str,
     paths: &[String],
-) -> Result<(Vec<Duration>, usize), String> {
-    let mut samples = Vec::with_capacity(ROUNDS);
+) -> Result<(Vec<Duration>, Vec<Duration>, usize), String> {
+    let (mut round_trips, mut server) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
     let mut size = 0;
     for i in 0..ROUNDS {
         let started = Instant::now();
-        size = get(client, base, &paths[i % paths.len()]).await?;
-        samples.push(started.elapsed());
+        let (body, spent) = get(client, base, &paths[i % paths.len()]).await?;
+        round_trips.push(started.elapsed());
+        server.push(spent);
+        size = body.len();
     }
-    Ok((samples, size))
+    Ok((round_trips, server, size))
+}
+
+async fn report(
+    client: &reqwest::Client,
+    base: &str,
+    what: &str,
+    paths: &[String],
+) -> Result<(), String> {
+    let (round_trips, server, size) = time_pages(client, base, paths).await?;
+    println!("{what}, {size} bytes, x {ROUNDS}:");
+    println!("  server time: {}", summary(server));
+    println!("  round trip:  {}", summary(round_trips));
+    Ok(())
 }
 
 #[tokio::main]
@@ -110,50 +139,56 @@ async fn main() -> Result<(), String> {
 
     let base = emulator.base_url();
     let client = reqwest::Client::new();
-    let services: Value = serde_json::from_slice(
-        &client
-            .get(format!("{base}/__admin/state"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?,
+    let (listing, _) = get(
+        &client,
+        &base,
+        &format!("/v1/{PROJECT}/vpc-endpoint-services?limit=1000"),
     )
-    .map_err(|e| e.to_string())?;
-    let ids: Vec<String> = services["services"]
+    .await?;
+    let listing: Value = serde_json::from_slice(&listing).map_err(|e| e.to_string())?;
+    let ids: Vec<String> = listing["endpoint_services"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|s| s["public"] == false)
         .filter_map(|s| s["id"].as_str().map(str::to_owned))
         .collect();
-    let connection_pages: Vec<String> = ids
-        .iter()
-        .map(|id| format!("/v1/{PROJECT}/vpc-endpoint-services/{id}/connections?limit=1000"))
-        .collect();
-    let (samples, size) = time_pages(&client, &base, &connection_pages).await?;
-    println!(
-        "connections page (1,000 items, {size} bytes) x {ROUNDS}: {}",
-        summary(samples)
-    );
+    let pages = |query: &str| -> Vec<String> {
+        ids.iter()
+            .map(|id| format!("/v1/{PROJECT}/vpc-endpoint-services/{id}/connections?{query}"))
+            .collect()
+    };
+    report(
+        &client,
+        &base,
+        "connections page (1,000 of a service's 1,000)",
+        &pages("limit=1000"),
+    )
+    .await?;
     let endpoint_pages: Vec<String> = (0..10)
         .map(|i| format!("/v1/{PROJECT}/vpc-endpoints?limit=1000&offset={}", i * 1000))
         .collect();
-    let (samples, size) = time_pages(&client, &base, &endpoint_pages).await?;
-    println!(
-        "endpoints page (1,000 of 10,000, {size} bytes) x {ROUNDS}: {}",
-        summary(samples)
-    );
-    let pending: Vec<String> = ids
-        .iter()
-        .map(|id| format!("/v1/{PROJECT}/vpc-endpoint-services/{id}/connections?status=pendingAcceptance&limit=1000"))
-        .collect();
-    let (samples, _) = time_pages(&client, &base, &pending).await?;
-    println!(
-        "pending connections of one service x {ROUNDS}: {}",
-        summary(samples)
-    );
+    report(
+        &client,
+        &base,
+        "endpoints page (1,000 of 10,000)",
+        &endpoint_pages,
+    )
+    .await?;
+    report(
+        &client,
+        &base,
+        "pending connections of a service (50)",
+        &pages("status=pendingAcceptance&limit=1000"),
+    )
+    .await?;
+    let services = vec![format!("/v1/{PROJECT}/vpc-endpoint-services?limit=1000")];
+    report(
+        &client,
+        &base,
+        "services page (100, with connection counts)",
+        &services,
+    )
+    .await?;
     println!("peak RSS at the end: {}", peak_rss());
     emulator.stop().await;
     Ok(())

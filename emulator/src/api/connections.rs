@@ -10,22 +10,10 @@ use serde_json::{json, Value};
 
 use super::paging::{fuzzy, sort_page, Page, Sort};
 use super::services::owned;
+use super::views::{self, ConnectionView};
 use super::wire::{parse_body, ApiError, Reply};
 use super::Ctx;
 use crate::state::{format_time, new_uuid, Endpoint, EpStatus, Next, Permission, State};
-
-/// A connection as the connections APIs show it.
-fn render(e: &Endpoint) -> Value {
-    let mut v = json!({
-        "id": e.id, "marker_id": e.marker_id, "domain_id": e.domain_id, "status": e.status.as_str(),
-        "created_at": format_time(e.created_at), "updated_at": format_time(e.updated_at),
-        "description": e.description
-    });
-    if e.status == EpStatus::Failed {
-        v["error"] = json!([{"error_code": "EndPoint.2022", "error_message": "Failed to create an endpoint."}]);
-    }
-    v
-}
 
 /// `GET .../vpc-endpoint-services/{id}/connections` with `id`, `marker_id`, `status` filters.
 pub(super) fn list(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<Reply, ApiError> {
@@ -57,10 +45,8 @@ pub(super) fn list(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<Rep
         .filter(|e| status.map_or(true, |s| e.status == s))
         .collect();
     let (total, items) = sort_page(items, sort, page);
-    let items: Vec<Value> = items.into_iter().map(render).collect();
-    Ok(Reply::ok(
-        json!({"connections": items, "total_count": total}),
-    ))
+    let items: Vec<ConnectionView> = items.into_iter().map(ConnectionView::of).collect();
+    views::page("connections", &items, total)
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,7 +107,7 @@ pub(super) fn action(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<R
     let ep = state
         .endpoint(slot)
         .ok_or_else(|| ApiError::no_endpoint(endpoint_id))?;
-    Ok(Reply::ok(json!({"connections": [render(ep)]})))
+    views::page_without_total("connections", &[ConnectionView::of(ep)])
 }
 
 /// What an action does to an endpoint in its current status: the status shown

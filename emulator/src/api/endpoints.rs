@@ -11,46 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::paging::{fuzzy, sort_page, Page, Sort};
+use super::views::{self, EndpointView};
 use super::wire::{lenient_bool, parse_body, ApiError, Reply};
 use super::Ctx;
-use crate::state::{
-    format_time, ip_for, new_uuid, Endpoint, EpStatus, Next, State, SvcStatus, Tag,
-};
-
-/// An endpoint as its owner sees it.
-fn render(state: &State, e: &Endpoint) -> Value {
-    let service_type = state
-        .services
-        .get(&e.service_id)
-        .map_or("interface", |s| s.service_type.as_str());
-    let tags: Vec<Value> = e
-        .tags
-        .iter()
-        .map(|t| json!({"key": t.key, "value": t.value}))
-        .collect();
-    let dns_names: Vec<String> = if e.enable_dns {
-        vec![format!("{}.vpcep.local", e.id)]
-    } else {
-        Vec::new()
-    };
-    let mut v = json!({
-        "id": e.id, "service_type": service_type, "status": e.status.as_str(),
-        "active_status": ["active"], "endpoint_service_name": state.service_name(&e.service_id),
-        "marker_id": e.marker_id, "endpoint_service_id": e.service_id, "enable_dns": e.enable_dns,
-        "dns_names": dns_names, "vpc_id": e.vpc_id, "subnet_id": e.subnet_id,
-        "created_at": format_time(e.created_at), "updated_at": format_time(e.updated_at),
-        "project_id": e.project_id, "tags": tags, "whitelist": e.whitelist,
-        "enable_whitelist": e.enable_whitelist, "routetables": [], "description": e.description,
-        "enable_status": "enable"
-    });
-    if matches!(e.status, EpStatus::Accepted | EpStatus::Rejected) {
-        v["ip"] = Value::String(e.ip.clone());
-    }
-    if e.status == EpStatus::Failed {
-        v["error"] = json!([{"error_code": "EndPoint.2022", "error_message": "Failed to create an endpoint."}]);
-    }
-    v
-}
+use crate::state::{ip_for, new_uuid, Endpoint, EpStatus, Next, State, SvcStatus, Tag};
 
 /// The caller's own endpoint `id`, by slot.
 fn owned_slot(state: &State, ctx: &Ctx, id: &str) -> Result<u32, ApiError> {
@@ -81,8 +45,11 @@ pub(super) fn list(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
         })
         .collect();
     let (total, items) = sort_page(items, sort, page);
-    let items: Vec<Value> = items.into_iter().map(|e| render(state, e)).collect();
-    Ok(Reply::ok(json!({"endpoints": items, "total_count": total})))
+    let items: Vec<EndpointView> = items
+        .into_iter()
+        .map(|e| EndpointView::of(state, e))
+        .collect();
+    views::page("endpoints", &items, total)
 }
 
 /// `GET /v1/{project_id}/vpc-endpoints/{id}`.
@@ -91,7 +58,7 @@ pub(super) fn show(state: &mut State, ctx: &Ctx, id: &str) -> Result<Reply, ApiE
     let e = state
         .endpoint(slot)
         .ok_or_else(|| ApiError::no_endpoint(id))?;
-    Ok(Reply::ok(render(state, e)))
+    views::one(&EndpointView::of(state, e))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@ mod endpoints;
 mod paging;
 mod services;
 mod versions;
+mod views;
 pub(crate) mod wire;
 
 use std::sync::Arc;
@@ -176,9 +177,21 @@ pub(crate) async fn entry(
             return ApiError::bad("EndPoint.1004", msg).into_response();
         }
     };
-    match serve(&shared, &parts, &body, &route, &options, &rid) {
+    let started = std::time::Instant::now();
+    let mut response = match serve(&shared, &parts, &body, &route, &options, &rid) {
         Ok(reply) => reply.into_response(options.quirks),
         Err(e) => e.into_response(),
+    };
+    server_timing(&mut response, started.elapsed());
+    response
+}
+
+/// `Server-Timing: app;dur=MS`: the time spent in the handler (auth, state,
+/// serialization), without latency injection and network.
+fn server_timing(response: &mut Response, spent: std::time::Duration) {
+    let value = format!("app;dur={:.3}", spent.as_secs_f64() * 1e3);
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert("server-timing", value);
     }
 }
 

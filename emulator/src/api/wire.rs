@@ -2,7 +2,7 @@
 //! `{"error_code": "EndPoint.XXXX", "error_msg": "..."}`, request bodies read
 //! leniently, and the string-or-number quirks.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
@@ -12,7 +12,15 @@ use serde_json::{json, Value};
 #[derive(Debug)]
 pub(crate) struct Reply {
     status: StatusCode,
-    body: Option<Value>,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    Empty,
+    Value(Value),
+    /// Already serialized JSON.
+    Raw(Vec<u8>),
 }
 
 impl Reply {
@@ -20,7 +28,15 @@ impl Reply {
     pub fn ok(body: Value) -> Self {
         Self {
             status: StatusCode::OK,
-            body: Some(body),
+            body: Body::Value(body),
+        }
+    }
+
+    /// 200 with an already serialized JSON body.
+    pub fn raw(json: Vec<u8>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Body::Raw(json),
         }
     }
 
@@ -28,21 +44,26 @@ impl Reply {
     pub fn no_content() -> Self {
         Self {
             status: StatusCode::NO_CONTENT,
-            body: None,
+            body: Body::Empty,
         }
     }
 
     /// The response, with the quirky string variants when `quirks` is on.
     pub fn into_response(self, quirks: bool) -> Response {
-        match self.body {
-            None => self.status.into_response(),
-            Some(mut body) => {
-                if quirks {
-                    stringify_quirks(&mut body);
-                }
-                (self.status, Json(body)).into_response()
+        let body = match self.body {
+            Body::Empty => return self.status.into_response(),
+            Body::Raw(raw) if !quirks => {
+                let json = [(header::CONTENT_TYPE, "application/json")];
+                return (self.status, json, raw).into_response();
             }
+            Body::Raw(raw) => serde_json::from_slice(&raw).unwrap_or(Value::Null),
+            Body::Value(v) => v,
+        };
+        let mut body = body;
+        if quirks {
+            stringify_quirks(&mut body);
         }
+        (self.status, Json(body)).into_response()
     }
 }
 

@@ -16,20 +16,23 @@ import subprocess
 import sys
 import tempfile
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
-from huaweicloudsdkvpcep.v1 import (
-    AcceptOrRejectEndpointRequest,
-    AcceptOrRejectEndpointRequestBody,
-    DeleteEndpointRequest,
-    ListEndpointInfoDetailsRequest,
-    ListEndpointServiceRequest,
-    ListEndpointsRequest,
-    ListQuotaDetailsRequest,
-    ListServiceConnectionsRequest,
-    ListServiceDescribeDetailsRequest,
-    VpcepClient,
-)
+try:
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+    from huaweicloudsdkvpcep.v1 import (
+        AcceptOrRejectEndpointRequest,
+        AcceptOrRejectEndpointRequestBody,
+        DeleteEndpointRequest,
+        ListEndpointInfoDetailsRequest,
+        ListEndpointServiceRequest,
+        ListEndpointsRequest,
+        ListQuotaDetailsRequest,
+        ListServiceConnectionsRequest,
+        ListServiceDescribeDetailsRequest,
+        VpcepClient,
+    )
+except ImportError as missing:  # say how to fix it rather than a traceback
+    sys.exit(f"the official SDK is not installed ({missing}): pip install huaweicloudsdkvpcep")
 
 PROVIDER = {"name": "provider", "domain_id": "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21",
             "project_id": "1f2e3d4c5b6a47988776655443322110", "ak": "SDKPROVIDERAK", "sk": "sdk-provider-secret"}

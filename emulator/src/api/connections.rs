@@ -1,0 +1,260 @@
+//! A service's connections (list, accept/reject) and whitelist records
+//! (list, add/remove). Only the service's owner may call them.
+//!
+//! Accepting moves the endpoint (which is the connection) through `creating`
+//! to `accepted`; rejecting makes it `rejected` at once. Both change what the
+//! consumer sees on its own endpoint, since it is the same record.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::paging::{fuzzy, sort_page, Page, Sort};
+use super::services::owned;
+use super::views::{self, ConnectionView};
+use super::wire::{parse_body, ApiError, Reply};
+use super::Ctx;
+use crate::state::{format_time, new_uuid, Endpoint, EpStatus, Next, Permission, State};
+
+/// `GET .../vpc-endpoint-services/{id}/connections` with `id`, `marker_id`, `status` filters.
+pub(super) fn list(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<Reply, ApiError> {
+    let svc = owned(state, ctx, service_id)?;
+    let (page, sort) = (
+        Page::from_query(ctx.query, 1000)?,
+        Sort::from_query(ctx.query)?,
+    );
+    let q = ctx.query;
+    let marker = q
+        .get("marker_id")
+        .map(|m| {
+            m.parse::<u64>()
+                .map_err(|_| ApiError::bad("EndPoint.0021", format!("Invalid marker_id: {m:?}")))
+        })
+        .transpose()?;
+    let status = q
+        .get("status")
+        .map(|s| {
+            EpStatus::parse(s).ok_or_else(|| {
+                ApiError::bad("EndPoint.0019", format!("Invalid status: {s:?}; expected pendingAcceptance, creating, accepted, rejected, failed or deleting"))
+            })
+        })
+        .transpose()?;
+    let items: Vec<&Endpoint> = state
+        .connections_of(svc)
+        .filter(|e| q.get("id").map_or(true, |id| e.id == id))
+        .filter(|e| marker.map_or(true, |m| e.marker_id == m))
+        .filter(|e| status.map_or(true, |s| e.status == s))
+        .collect();
+    let (total, items) = sort_page(items, sort, page);
+    let items: Vec<ConnectionView> = items.into_iter().map(ConnectionView::of).collect();
+    views::page("connections", &items, total)
+}
+
+#[derive(Debug, Deserialize)]
+struct ActionBody {
+    action: Option<String>,
+    #[serde(default)]
+    endpoints: Vec<String>,
+}
+
+/// `POST .../vpc-endpoint-services/{id}/connections/action` (`receive` or `reject`, one endpoint).
+pub(super) fn action(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<Reply, ApiError> {
+    owned(state, ctx, service_id)?;
+    let body: ActionBody = parse_body(ctx.body)?;
+    let accept = match body.action.as_deref() {
+        Some("receive") => true,
+        Some("reject") => false,
+        other => {
+            return Err(ApiError::bad(
+                "EndPoint.2027",
+                format!("Invalid action: {other:?}; expected receive or reject"),
+            ))
+        }
+    };
+    let [endpoint_id] = body.endpoints.as_slice() else {
+        return Err(ApiError::bad(
+            "EndPoint.2031",
+            format!("Only one endpoint is allowed, got {}", body.endpoints.len()),
+        ));
+    };
+    let slot = state
+        .endpoint_slot(endpoint_id)
+        .filter(|s| {
+            state
+                .endpoint(*s)
+                .is_some_and(|e| e.service_id == service_id)
+        })
+        .ok_or_else(|| {
+            ApiError::bad(
+                "EndPoint.2013",
+                format!("The endpoint does not belong to the endpoint service: {endpoint_id}"),
+            )
+        })?;
+    let Some(ep) = state.endpoint(slot) else {
+        return Err(ApiError::no_endpoint(endpoint_id));
+    };
+    let (shown, next) = decide(ep, accept)?;
+    state.transition_endpoint(
+        slot,
+        shown,
+        Next::To(next),
+        ctx.now,
+        if accept {
+            ctx.transition
+        } else {
+            time::Duration::ZERO
+        },
+    );
+    let ep = state
+        .endpoint(slot)
+        .ok_or_else(|| ApiError::no_endpoint(endpoint_id))?;
+    views::page_without_total("connections", &[ConnectionView::of(ep)])
+}
+
+/// What an action does to an endpoint in its current status: the status shown
+/// during the transition and the one after it.
+fn decide(ep: &Endpoint, accept: bool) -> Result<(EpStatus, EpStatus), ApiError> {
+    let accepting = ep
+        .pending
+        .is_some_and(|p| p.next == Next::To(EpStatus::Accepted));
+    let id = &ep.id;
+    match ep.status {
+        EpStatus::Deleting => Err(ApiError::bad(
+            "EndPoint.2018",
+            format!("The endpoint is being deleted: {id}"),
+        )),
+        EpStatus::Failed => Err(ApiError::bad(
+            "EndPoint.2022",
+            format!(
+                "Failed to create an endpoint: {id} is failed and cannot be accepted or rejected"
+            ),
+        )),
+        EpStatus::Creating if !accepting => Err(ApiError::bad(
+            "EndPoint.2019",
+            format!("The endpoint is being created: {id}"),
+        )),
+        EpStatus::Accepted | EpStatus::Creating if accept => Err(ApiError::bad(
+            "EndPoint.2014",
+            format!("The endpoint has connected to the endpoint service: {id}"),
+        )),
+        _ if accept => Ok((EpStatus::Creating, EpStatus::Accepted)),
+        _ => Ok((EpStatus::Rejected, EpStatus::Rejected)),
+    }
+}
+
+/// `GET .../vpc-endpoint-services/{id}/permissions` with a fuzzy `permission` filter.
+pub(super) fn list_permissions(
+    state: &mut State,
+    ctx: &Ctx,
+    service_id: &str,
+) -> Result<Reply, ApiError> {
+    let svc = owned(state, ctx, service_id)?;
+    let (page, sort) = (
+        Page::from_query(ctx.query, 500)?,
+        Sort::from_query(ctx.query)?,
+    );
+    let items: Vec<&Permission> = svc
+        .permissions
+        .iter()
+        .filter(|p| {
+            ctx.query
+                .get("permission")
+                .map_or(true, |f| fuzzy(&p.permission, f))
+        })
+        .collect();
+    let (total, items) = sort_page(items, sort, page);
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|p| {
+            json!({"id": p.id, "permission": p.permission, "description": p.description,
+                        "created_at": format_time(p.created_at), "permission_type": "domainId"})
+        })
+        .collect();
+    Ok(Reply::ok(
+        json!({"permissions": items, "total_count": total}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct PermissionBody {
+    action: Option<String>,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+/// Whether `entry` is `*` or `iam:domain::ID` with ID of 1 to 64 letters, digits or `*`.
+fn valid_permission(entry: &str) -> bool {
+    entry == "*"
+        || entry.strip_prefix("iam:domain::").is_some_and(|d| {
+            (1..=64).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
+        })
+}
+
+/// `POST .../vpc-endpoint-services/{id}/permissions/action` (`add` or `remove`).
+/// Answers the service's whole whitelist after the change.
+pub(super) fn permission_action(
+    state: &mut State,
+    ctx: &Ctx,
+    service_id: &str,
+) -> Result<Reply, ApiError> {
+    owned(state, ctx, service_id)?;
+    let body: PermissionBody = parse_body(ctx.body)?;
+    let add = match body.action.as_deref() {
+        Some("add") => true,
+        Some("remove") => false,
+        other => {
+            return Err(ApiError::bad(
+                "EndPoint.3035",
+                format!("Invalid action: {other:?}; expected add or remove"),
+            ))
+        }
+    };
+    if body.permissions.is_empty() {
+        return Err(ApiError::bad(
+            "EndPoint.3036",
+            "Invalid permissions: the permission list cannot be empty",
+        ));
+    }
+    if let Some(bad) = body.permissions.iter().find(|p| !valid_permission(p)) {
+        return Err(ApiError::bad(
+            "EndPoint.3002",
+            format!("Invalid permission: {bad:?}; expected iam:domain::DOMAIN_ID or *"),
+        ));
+    }
+    let Some(svc) = state.services.get_mut(service_id) else {
+        return Err(ApiError::no_service(service_id));
+    };
+    for entry in &body.permissions {
+        let present = svc.permissions.iter().any(|p| &p.permission == entry);
+        if add && !present {
+            svc.permissions.push(Permission {
+                id: new_uuid(&mut rand::thread_rng()),
+                permission: entry.clone(),
+                description: String::new(),
+                created_at: ctx.now,
+            });
+        } else if !add {
+            svc.permissions.retain(|p| &p.permission != entry);
+        }
+    }
+    let all: Vec<&str> = svc
+        .permissions
+        .iter()
+        .map(|p| p.permission.as_str())
+        .collect();
+    Ok(Reply::ok(json!({ "permissions": all })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permissions_have_the_documented_form() {
+        assert!(valid_permission("*"));
+        assert!(valid_permission("iam:domain::abc123"));
+        assert!(valid_permission("iam:domain::*"));
+        assert!(!valid_permission("iam:domain::"));
+        assert!(!valid_permission("domain::abc"));
+        assert!(!valid_permission("iam:domain::a-b"));
+    }
+}

@@ -1,0 +1,228 @@
+//! The scenario file: who the accounts are and what the estate holds when the
+//! emulator starts (or when `POST /__admin/scenario` replaces it).
+//!
+//! Every field but `accounts` is optional; ids, timestamps and statuses get
+//! defaults when absent. Unknown fields are ignored so that scenario files
+//! can carry notes for other tools.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// A whole scenario: accounts, quotas, an explicit estate and an optional generated one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    /// The accounts that may call the API. At least one is required.
+    pub accounts: Vec<AccountSpec>,
+    /// Per-account quotas (the same for every account).
+    pub quotas: Option<QuotaSpec>,
+    /// Endpoint services, each with its connections.
+    pub services: Vec<ServiceSpec>,
+    /// VPC endpoints owned by the accounts.
+    pub endpoints: Vec<EndpointSpec>,
+    /// A large generated estate added after the explicit one (see [`GenerateSpec`]).
+    pub generate: Option<GenerateSpec>,
+}
+
+impl Scenario {
+    /// Parses a scenario from its JSON text.
+    pub fn from_json(text: &str) -> Result<Scenario, Error> {
+        let scenario: Scenario = serde_json::from_str(text)?;
+        if scenario.accounts.is_empty() {
+            return Err(Error::Scenario(
+                "`accounts` must name at least one account".into(),
+            ));
+        }
+        Ok(scenario)
+    }
+}
+
+/// An account: its names, its project and its credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountSpec {
+    /// The name other entries use as `owner`.
+    pub name: String,
+    /// The account (domain) id, shown as `domain_id` in connections.
+    pub domain_id: String,
+    /// The project id that appears in the API paths.
+    pub project_id: String,
+    /// The access key.
+    pub ak: String,
+    /// The secret key; never shown by the admin routes.
+    pub sk: String,
+    /// An IAM token accepted in `X-Auth-Token`, when set.
+    pub token: Option<String>,
+}
+
+/// Quotas per account; absent values take the defaults below.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuotaSpec {
+    /// VPC endpoints per account (default [`DEFAULT_ENDPOINT_QUOTA`]).
+    pub endpoint: Option<u64>,
+    /// Endpoint services per account (default [`DEFAULT_SERVICE_QUOTA`]).
+    pub endpoint_service: Option<u64>,
+}
+
+/// The default VPC endpoint quota per account (the documented example value).
+pub const DEFAULT_ENDPOINT_QUOTA: u64 = 150;
+/// The default endpoint service quota per account (the documented example value).
+pub const DEFAULT_SERVICE_QUOTA: u64 = 20;
+
+/// An endpoint service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceSpec {
+    /// Its id (generated when absent).
+    pub id: Option<String>,
+    /// The owning account's `name` (default: the first account).
+    pub owner: Option<String>,
+    /// Its name (default `svc-` and the first 8 characters of the id).
+    pub service_name: Option<String>,
+    /// Whether connections wait for approval (default `true`, as the API's).
+    pub approval_enabled: Option<bool>,
+    /// `available` (default), `creating`, `failed` or `deleting`.
+    pub status: Option<String>,
+    /// `LB` (default), `VM`, `VIP` or `BMS`.
+    pub server_type: Option<String>,
+    /// `interface` (default) or `gateway`.
+    pub service_type: Option<String>,
+    /// The backend's VPC id (generated when absent).
+    pub vpc_id: Option<String>,
+    /// The backend's port id (generated when absent).
+    pub port_id: Option<String>,
+    /// Port mappings (default one TCP mapping 80 -> 80).
+    pub ports: Option<Vec<PortSpec>>,
+    /// `close` (default), `toa_open`, `proxy_open`, `open` or `proxy_vni`.
+    pub tcp_proxy: Option<String>,
+    /// A free-text description.
+    pub description: Option<String>,
+    /// Listed by `GET .../vpc-endpoint-services/public` for every account.
+    pub public: bool,
+    /// Whitelist records: `iam:domain::DOMAIN_ID` or `*`.
+    pub permissions: Vec<String>,
+    /// Connections (VPC endpoints of any account) to this service.
+    pub connections: Vec<ConnectionSpec>,
+    /// Creation time, RFC 3339 (default: load time).
+    pub created_at: Option<String>,
+    /// Update time, RFC 3339 (default: `created_at`).
+    pub updated_at: Option<String>,
+}
+
+/// One port mapping of a service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PortSpec {
+    /// The port the endpoint listens on.
+    pub client_port: u16,
+    /// The port of the backend.
+    pub server_port: u16,
+    /// `TCP` (default) or `UDP`.
+    pub protocol: Option<String>,
+}
+
+/// A connection: a VPC endpoint of some account connected to the service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionSpec {
+    /// The endpoint's id (generated when absent). When an entry of `endpoints`
+    /// has the same id, that endpoint is the connection and this entry only links it.
+    pub endpoint_id: Option<String>,
+    /// The consumer account's domain id (default: a generated unknown domain).
+    /// When it is an account's domain, the endpoint belongs to that account.
+    pub domain_id: Option<String>,
+    /// Default `pendingAcceptance` when the service needs approval, else `accepted`.
+    pub status: Option<String>,
+    /// The marker id (default: the next free one).
+    pub marker_id: Option<u64>,
+    /// Creation time, RFC 3339 (default: load time).
+    pub created_at: Option<String>,
+    /// Update time, RFC 3339 (default: `created_at`).
+    pub updated_at: Option<String>,
+    /// A free-text description.
+    pub description: Option<String>,
+}
+
+/// A VPC endpoint owned by one of the accounts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointSpec {
+    /// Its id (generated when absent).
+    pub id: Option<String>,
+    /// The owning account's `name` (default: the first account).
+    pub owner: Option<String>,
+    /// `accepted` (default), `pendingAcceptance`, `creating`, `rejected`, `failed` or `deleting`.
+    pub status: Option<String>,
+    /// The service it connects to; when that service is in the scenario, the
+    /// endpoint shows up in its connections.
+    pub endpoint_service_id: Option<String>,
+    /// The VPC it lives in (generated when absent).
+    pub vpc_id: Option<String>,
+    /// Its subnet (generated when absent).
+    pub subnet_id: Option<String>,
+    /// Its IP address (default: derived from the marker id).
+    pub ip: Option<String>,
+    /// Whether a private DNS name was created.
+    pub enable_dns: bool,
+    /// The marker id (default: the next free one).
+    pub marker_id: Option<u64>,
+    /// Tags.
+    pub tags: Vec<TagSpec>,
+    /// Creation time, RFC 3339 (default: load time).
+    pub created_at: Option<String>,
+    /// Update time, RFC 3339 (default: `created_at`).
+    pub updated_at: Option<String>,
+    /// A free-text description.
+    pub description: Option<String>,
+}
+
+/// A resource tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagSpec {
+    /// The key.
+    pub key: String,
+    /// The value (may be empty).
+    pub value: String,
+}
+
+/// Parameters of a generated estate; the exact rule is documented on
+/// [`crate::generate`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GenerateSpec {
+    /// The random seed: the same seed gives the same ids, domains and statuses.
+    pub seed: u64,
+    /// Number of services owned by the first account.
+    pub services: usize,
+    /// Connections per generated service.
+    pub connections_per_service: usize,
+    /// Share of each service's connections that are `pendingAcceptance`.
+    pub pending_ratio: f64,
+    /// Domains used round-robin for half of the pending connections.
+    pub allowed_domains: Vec<String>,
+    /// Number of endpoints owned by the first account.
+    pub endpoints: usize,
+    /// Share of those endpoints that are `failed`.
+    pub failed_ratio: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_needs_accounts_and_ignores_unknown_fields() {
+        assert!(Scenario::from_json(r#"{"services": []}"#).is_err());
+        assert!(Scenario::from_json("not json").is_err());
+        let s = Scenario::from_json(
+            r#"{"accounts": [{"name": "a", "domain_id": "d", "project_id": "p",
+                "ak": "AK", "sk": "SK"}], "note": "ignored"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.accounts[0].name, "a");
+        assert!(s.generate.is_none());
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the emulator over HTTP, with signed requests.
+
+mod admin;
+mod api;
+mod auth;
+mod cross_account;
+mod faults;
+mod paging;
+mod support;
+mod transitions;

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Checks the emulator against Huawei's official Python SDK (huaweicloudsdkvpcep).
+
+Usage: python3 emulator/tests/sdk/check_sdk.py target/debug/vpcep-emulator
+
+Starts the given emulator binary with a two-account scenario (provider and
+consumer), then, through the SDK's own signed requests, lists services,
+endpoints and connections, accepts a connection, reads quotas and deletes an
+endpoint, checking every answer. Prints "N passed, M failed" and exits
+non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+    from huaweicloudsdkvpcep.v1 import (
+        AcceptOrRejectEndpointRequest,
+        AcceptOrRejectEndpointRequestBody,
+        DeleteEndpointRequest,
+        ListEndpointInfoDetailsRequest,
+        ListEndpointServiceRequest,
+        ListEndpointsRequest,
+        ListQuotaDetailsRequest,
+        ListServiceConnectionsRequest,
+        ListServiceDescribeDetailsRequest,
+        VpcepClient,
+    )
+except ImportError as missing:  # say how to fix it rather than a traceback
+    sys.exit(f"the official SDK is not installed ({missing}): pip install huaweicloudsdkvpcep")
+
+PROVIDER = {"name": "provider", "domain_id": "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21",
+            "project_id": "1f2e3d4c5b6a47988776655443322110", "ak": "SDKPROVIDERAK", "sk": "sdk-provider-secret"}
+CONSUMER = {"name": "consumer", "domain_id": "9f8e7d6c5b4a49380716253443526170",
+            "project_id": "2a3b4c5d6e7f48091a2b3c4d5e6f7081", "ak": "SDKCONSUMERAK", "sk": "sdk-consumer-secret"}
+SERVICE_ID = "5133655d-0e28-4090-b669-13f87b355c78"
+PENDING_EP = "03184a04-95d5-4555-86c4-e767a371ff99"
+ACCEPTED_EP = "43b0e3b0-eec9-49da-866b-6687b75f9fe5"
+FAILED_EP = "7d6e5f40-1111-4222-8333-944455566677"
+
+SCENARIO = {
+    "accounts": [PROVIDER, CONSUMER],
+    "quotas": {"endpoint": 150, "endpoint_service": 20},
+    "services": [{
+        "id": SERVICE_ID, "owner": "provider", "service_name": "sdk-check", "approval_enabled": True,
+        "connections": [
+            {"endpoint_id": PENDING_EP, "domain_id": CONSUMER["domain_id"], "status": "pendingAcceptance",
+             "created_at": "2026-01-01T00:00:00Z"},
+            {"endpoint_id": ACCEPTED_EP, "status": "accepted", "created_at": "2026-01-02T00:00:00Z"},
+        ],
+    }],
+    "endpoints": [
+        {"id": FAILED_EP, "owner": "provider", "status": "failed", "endpoint_service_id": SERVICE_ID,
+         "created_at": "2026-01-03T00:00:00Z", "updated_at": "2026-01-04T00:00:00Z",
+         "tags": [{"key": "team", "value": "sdk"}]},
+    ],
+}
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, fn):
+        try:
+            fn()
+        except Exception as e:  # report every kind of failure and go on
+            self.failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+        else:
+            self.passed += 1
+            print(f"ok   {name}", flush=True)
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def client(base_url, account, sk=None):
+    credentials = BasicCredentials(account["ak"], sk or account["sk"], account["project_id"])
+    return VpcepClient.new_builder().with_credentials(credentials).with_endpoints([base_url]).build()
+
+
+def start_emulator(binary, scenario_path, log):
+    proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--scenario", scenario_path],
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    line = proc.stdout.readline().strip()
+    prefix = "listening on "
+    if not line.startswith(prefix):
+        proc.kill()
+        raise SystemExit(f"the emulator did not start: first line {line!r}")
+    return proc, line[len(prefix):]
+
+
+def run_checks(base):
+    provider, consumer = client(base, PROVIDER), client(base, CONSUMER)
+    checks = Checks()
+
+    def services():
+        r = provider.list_endpoint_service(ListEndpointServiceRequest(limit=1000))
+        expect(r.total_count == 1, f"total_count {r.total_count}")
+        expect(r.endpoint_services[0].id == SERVICE_ID, r.endpoint_services[0].id)
+        expect(r.endpoint_services[0].approval_enabled is True, "approval_enabled")
+
+    def describe():
+        r = consumer.list_service_describe_details(ListServiceDescribeDetailsRequest(id=SERVICE_ID))
+        expect(r.service_name == "sdk-check", r.service_name)
+
+    def pending_connections():
+        r = provider.list_service_connections(ListServiceConnectionsRequest(
+            vpc_endpoint_service_id=SERVICE_ID, status="pendingAcceptance", limit=1000))
+        expect(r.total_count == 1, f"total_count {r.total_count}")
+        expect(r.connections[0].id == PENDING_EP, r.connections[0].id)
+        expect(r.connections[0].domain_id == CONSUMER["domain_id"], r.connections[0].domain_id)
+
+    def all_connections_sorted():
+        r = provider.list_service_connections(ListServiceConnectionsRequest(
+            vpc_endpoint_service_id=SERVICE_ID, sort_key="created_at", sort_dir="asc", limit=1000, offset=0))
+        expect([c.id for c in r.connections] == [PENDING_EP, ACCEPTED_EP, FAILED_EP], [c.id for c in r.connections])
+
+    def accept():
+        body = AcceptOrRejectEndpointRequestBody(action="receive", endpoints=[PENDING_EP])
+        r = provider.accept_or_reject_endpoint(
+            AcceptOrRejectEndpointRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        expect(r.connections[0].status == "accepted", r.connections[0].status)
+
+    def accept_again_is_2014():
+        body = AcceptOrRejectEndpointRequestBody(action="receive", endpoints=[PENDING_EP])
+        try:
+            provider.accept_or_reject_endpoint(
+                AcceptOrRejectEndpointRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        except ClientRequestException as e:
+            expect(e.status_code == 400 and e.error_code == "EndPoint.2014", f"{e.status_code} {e.error_code}")
+        else:
+            raise AssertionError("a second accept succeeded")
+
+    def consumer_sees_accepted():
+        r = consumer.list_endpoints(ListEndpointsRequest(limit=1000))
+        expect(r.total_count == 1, f"total_count {r.total_count}")
+        expect(r.endpoints[0].id == PENDING_EP and r.endpoints[0].status == "accepted", r.endpoints[0])
+
+    def provider_endpoints():
+        r = provider.list_endpoints(ListEndpointsRequest(limit=1000, offset=0))
+        expect(r.total_count == 1, f"total_count {r.total_count}")
+        expect(r.endpoints[0].status == "failed", r.endpoints[0].status)
+        expect(r.endpoints[0].tags[0].key == "team", r.endpoints[0].tags)
+
+    def quotas():
+        r = provider.list_quota_details(ListQuotaDetailsRequest())
+        got = {q.type: (q.used, q.quota) for q in r.quotas.resources}
+        expect(got == {"endpoint": (1, 150), "endpoint_service": (1, 20)}, got)
+        r = consumer.list_quota_details(ListQuotaDetailsRequest(type="endpoint"))
+        expect([(q.type, q.used) for q in r.quotas.resources] == [("endpoint", 1)], r.quotas)
+
+    def delete():
+        provider.delete_endpoint(DeleteEndpointRequest(vpc_endpoint_id=FAILED_EP))
+        try:
+            provider.list_endpoint_info_details(ListEndpointInfoDetailsRequest(vpc_endpoint_id=FAILED_EP))
+        except ClientRequestException as e:
+            expect(e.status_code == 404 and e.error_code == "EndPoint.2006", f"{e.status_code} {e.error_code}")
+        else:
+            raise AssertionError("the deleted endpoint is still there")
+        r = provider.list_endpoints(ListEndpointsRequest(limit=1000))
+        expect(r.total_count == 0, f"total_count {r.total_count}")
+
+    def wrong_secret_is_refused():
+        try:
+            client(base, PROVIDER, sk="wrong").list_quota_details(ListQuotaDetailsRequest())
+        except ClientRequestException as e:
+            expect(e.status_code == 401 and e.error_code == "APIGW.0301", f"{e.status_code} {e.error_code}")
+            expect("canonical request" in e.error_msg, e.error_msg)
+        else:
+            raise AssertionError("a wrong secret key was accepted")
+
+    for name, fn in [("list services", services), ("describe service", describe),
+                     ("list pending connections", pending_connections),
+                     ("list connections sorted", all_connections_sorted),
+                     ("accept connection", accept), ("accept again is EndPoint.2014", accept_again_is_2014),
+                     ("consumer sees accepted endpoint", consumer_sees_accepted),
+                     ("list provider endpoints", provider_endpoints), ("read quotas", quotas),
+                     ("delete endpoint", delete), ("wrong secret refused", wrong_secret_is_refused)]:
+        checks.check(name, fn)
+    return checks
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: check_sdk.py PATH_TO_vpcep-emulator")
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario_path = os.path.join(tmp, "scenario.json")
+        with open(scenario_path, "w") as f:
+            json.dump(SCENARIO, f)
+        log_path = os.path.join(tmp, "emulator.log")
+        with open(log_path, "w") as log:
+            proc, base = start_emulator(sys.argv[1], scenario_path, log)
+            try:
+                checks = run_checks(base)
+            finally:
+                proc.kill()
+                proc.wait()
+        if checks.failed:
+            with open(log_path) as log:
+                print("emulator log:\n" + log.read())
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    sys.exit(1 if checks.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

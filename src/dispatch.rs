@@ -30,7 +30,11 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
             }
         }
         Trigger::Connections(records) => {
-            let span = info_span!("connections", records = records.len(), dry_run = ctx.dry_run());
+            let span = info_span!(
+                "connections",
+                records = records.len(),
+                dry_run = ctx.dry_run()
+            );
             connections(ctx, records).instrument(span).await
         }
     };
@@ -43,9 +47,27 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
 async fn tick(ctx: &Ctx, jobs: &[Job]) -> Report {
     let wants = |j: Job| jobs.is_empty() || jobs.contains(&j);
     let (a, q, g) = tokio::join!(
-        async { if wants(Job::Approve) { Some(approve::sweep(ctx).await) } else { None } },
-        async { if wants(Job::Quota) { Some(quota::run(ctx).await) } else { None } },
-        async { if wants(Job::Gc) { Some(gc::run(ctx).await) } else { None } },
+        async {
+            if wants(Job::Approve) {
+                Some(approve::sweep(ctx).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Job::Quota) {
+                Some(quota::run(ctx).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if wants(Job::Gc) {
+                Some(gc::run(ctx).await)
+            } else {
+                None
+            }
+        },
     );
     let mut report = Report::new("tick", ctx.dry_run());
     for part in [a, q, g].into_iter().flatten() {
@@ -80,5 +102,8 @@ async fn connections(ctx: &Ctx, records: Vec<crate::events::Record>) -> Outcome 
         }
         report.merge(part);
     }
-    Outcome { report, failed_records }
+    Outcome {
+        report,
+        failed_records,
+    }
 }

@@ -14,11 +14,16 @@ async fn main() -> ExitCode {
         return serve_lambda().await;
     }
     let cli = cli::Cli::parse();
+    // The demo prints its own summary; its logs stay quiet unless asked for.
+    let default_filter = match cli.command {
+        cli::Command::Demo => "warn,vpcep_emulator=error",
+        _ => "vpcep_warden=info,warn",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "vpcep_warden=info,warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .init();
     cli::run(cli).await
@@ -26,7 +31,10 @@ async fn main() -> ExitCode {
 
 async fn serve_lambda() -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber();
-    let ctx = match Settings::from_env().map_err(|e| e.to_string()).and_then(|s| Ctx::new(s).map_err(|e| e.to_string())) {
+    let ctx = match Settings::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|s| Ctx::new(s).map_err(|e| e.to_string()))
+    {
         Ok(ctx) => ctx,
         Err(e) => {
             tracing::error!(error = %e, "invalid settings");

@@ -165,10 +165,25 @@ mod tests {
     #[test]
     fn an_empty_report_has_every_key_of_the_contract() {
         let value = serde_json::to_value(Report::new("tick", true)).unwrap();
-        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for key in [
-            "trigger", "dry_run", "approved", "rejected", "left_pending", "deleted",
-            "gc_skipped", "quotas", "alerts", "errors", "api_calls", "duration_ms",
+            "trigger",
+            "dry_run",
+            "approved",
+            "rejected",
+            "left_pending",
+            "deleted",
+            "gc_skipped",
+            "quotas",
+            "alerts",
+            "errors",
+            "api_calls",
+            "duration_ms",
         ] {
             assert!(keys.contains(&key), "missing {key}");
         }
@@ -178,7 +193,13 @@ mod tests {
 
     #[test]
     fn levels_serialize_in_lower_case() {
-        let q = QuotaEntry { kind: "endpoint".into(), used: 143, quota: 150, percent: 95.3, level: Level::Critical };
+        let q = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 143,
+            quota: 150,
+            percent: 95.3,
+            level: Level::Critical,
+        };
         let v = serde_json::to_value(q).unwrap();
         assert_eq!(v["level"], "critical");
         assert_eq!(v["type"], "endpoint");

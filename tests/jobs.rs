@@ -9,7 +9,9 @@ use vpcep_warden::events::{Job, Notice, Record, Trigger};
 use crate::helpers::*;
 
 fn tick(jobs: &[Job]) -> Trigger {
-    Trigger::Tick { jobs: jobs.to_vec() }
+    Trigger::Tick {
+        jobs: jobs.to_vec(),
+    }
 }
 
 fn two_pending_one_accepted() -> serde_json::Value {
@@ -48,37 +50,83 @@ async fn approve_rejects_unknown_domains_when_configured() {
     assert_eq!(report.rejected[0].endpoint_id, "e-stranger");
     let statuses = connection_statuses(&ctx, SERVICE).await;
     assert_eq!(statuses["e-stranger"], "rejected");
-    assert_eq!(statuses["e-accepted"], "accepted", "an accepted connection is never touched");
+    assert_eq!(
+        statuses["e-accepted"], "accepted",
+        "an accepted connection is never touched"
+    );
 }
 
 #[tokio::test]
 async fn a_connection_event_for_an_accepted_endpoint_changes_nothing() {
     let emu = emulator(two_pending_one_accepted(), Options::default()).await;
     let ctx = ctx(settings(&emu));
-    let notice = Notice { service_id: SERVICE.into(), endpoint_id: Some("e-accepted".into()) };
-    let out = dispatch(&ctx, Trigger::Connections(vec![Record { id: None, notice: Ok(notice) }])).await;
+    let notice = Notice {
+        service_id: SERVICE.into(),
+        endpoint_id: Some("e-accepted".into()),
+    };
+    let out = dispatch(
+        &ctx,
+        Trigger::Connections(vec![Record {
+            id: None,
+            notice: Ok(notice),
+        }]),
+    )
+    .await;
     assert!(out.report.errors.is_empty(), "{:?}", out.report.errors);
     assert!(out.report.approved.is_empty() && out.report.rejected.is_empty());
-    assert!(emu.stats().by_operation.get("connection_action").copied().unwrap_or(0) == 0);
+    assert!(
+        emu.stats()
+            .by_operation
+            .get("connection_action")
+            .copied()
+            .unwrap_or(0)
+            == 0
+    );
 }
 
 #[tokio::test]
 async fn a_connection_event_decides_only_the_named_endpoint() {
     let mut scenario = two_pending_one_accepted();
-    scenario["services"][0]["connections"].as_array_mut().unwrap().push(pending("e-allowed-2", ALLOWED));
+    scenario["services"][0]["connections"]
+        .as_array_mut()
+        .unwrap()
+        .push(pending("e-allowed-2", ALLOWED));
     let emu = emulator(scenario, Options::default()).await;
     let ctx = ctx(settings(&emu));
-    let notice = Notice { service_id: SERVICE.into(), endpoint_id: Some("e-allowed-2".into()) };
-    let report = dispatch(&ctx, Trigger::Connections(vec![Record { id: None, notice: Ok(notice) }])).await.report;
-    let ids: Vec<_> = report.approved.iter().map(|e| e.endpoint_id.as_str()).collect();
+    let notice = Notice {
+        service_id: SERVICE.into(),
+        endpoint_id: Some("e-allowed-2".into()),
+    };
+    let report = dispatch(
+        &ctx,
+        Trigger::Connections(vec![Record {
+            id: None,
+            notice: Ok(notice),
+        }]),
+    )
+    .await
+    .report;
+    let ids: Vec<_> = report
+        .approved
+        .iter()
+        .map(|e| e.endpoint_id.as_str())
+        .collect();
     assert_eq!(ids, ["e-allowed-2"]);
-    assert_eq!(connection_statuses(&ctx, SERVICE).await["e-allowed"], "pendingAcceptance");
+    assert_eq!(
+        connection_statuses(&ctx, SERVICE).await["e-allowed"],
+        "pendingAcceptance"
+    );
 }
 
 #[tokio::test]
 async fn approve_pages_through_a_service_with_more_than_1000_connections() {
     let connections: Vec<_> = (0..2300)
-        .map(|i| pending(&format!("e-{i:05}"), if i % 2 == 0 { ALLOWED } else { STRANGER }))
+        .map(|i| {
+            pending(
+                &format!("e-{i:05}"),
+                if i % 2 == 0 { ALLOWED } else { STRANGER },
+            )
+        })
         .collect();
     let scenario = json!({"services": [{"id": SERVICE, "owner": "provider", "service_name": "big",
         "approval_enabled": true, "connections": connections}]});
@@ -107,20 +155,41 @@ async fn gc_deletes_exactly_the_eligible_failed_endpoints() {
     let ctx = ctx(s);
     let report = dispatch(&ctx, tick(&[Job::Gc])).await.report;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let mut deleted: Vec<_> = report.deleted.iter().map(|d| d.endpoint_id.as_str()).collect();
+    let mut deleted: Vec<_> = report
+        .deleted
+        .iter()
+        .map(|d| d.endpoint_id.as_str())
+        .collect();
     deleted.sort();
-    assert_eq!(deleted, ["ep-old-1", "ep-old-3"], "oldest first, at most two");
-    let reason = |id: &str| report.gc_skipped.iter().find(|s| s.endpoint_id == id).map(|s| s.reason.clone()).unwrap_or_default();
+    assert_eq!(
+        deleted,
+        ["ep-old-1", "ep-old-3"],
+        "oldest first, at most two"
+    );
+    let reason = |id: &str| {
+        report
+            .gc_skipped
+            .iter()
+            .find(|s| s.endpoint_id == id)
+            .map(|s| s.reason.clone())
+            .unwrap_or_default()
+    };
     assert!(reason("ep-young").contains("WARDEN_GC_MIN_AGE_MINUTES"));
     assert!(reason("ep-kept").contains("warden-keep"));
     assert!(reason("ep-old-2").contains("WARDEN_GC_MAX_DELETES"));
     assert_eq!(report.gc_skipped.len(), 3);
     for gone in ["ep-old-1", "ep-old-3"] {
         let e = ctx.client.get_endpoint(gone).await;
-        assert!(e.is_err() || e.unwrap().status == "deleting", "{gone} is deleted");
+        assert!(
+            e.is_err() || e.unwrap().status == "deleting",
+            "{gone} is deleted"
+        );
     }
     for kept in ["ep-old-2", "ep-young", "ep-kept", "ep-fine"] {
-        assert!(ctx.client.get_endpoint(kept).await.is_ok(), "{kept} is still there");
+        assert!(
+            ctx.client.get_endpoint(kept).await.is_ok(),
+            "{kept} is still there"
+        );
     }
 }
 
@@ -139,36 +208,77 @@ async fn dry_run_plans_but_changes_nothing() {
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.deleted.len(), 1);
     let stats = emu.stats();
-    assert_eq!(stats.by_operation.get("connection_action").copied().unwrap_or(0), 0);
-    assert_eq!(stats.by_operation.get("delete_endpoint").copied().unwrap_or(0), 0);
-    assert_eq!(connection_statuses(&ctx, SERVICE).await["e-allowed"], "pendingAcceptance");
-    assert_eq!(ctx.client.get_endpoint("ep-old").await.unwrap().status, "failed");
+    assert_eq!(
+        stats
+            .by_operation
+            .get("connection_action")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        stats
+            .by_operation
+            .get("delete_endpoint")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        connection_statuses(&ctx, SERVICE).await["e-allowed"],
+        "pendingAcceptance"
+    );
+    assert_eq!(
+        ctx.client.get_endpoint("ep-old").await.unwrap().status,
+        "failed"
+    );
 }
 
 #[tokio::test]
 async fn quota_levels_follow_the_estate() {
-    let endpoints: Vec<_> = (0..8).map(|i| endpoint(&format!("ep-{i}"), "accepted", &minutes_ago(10), &[])).collect();
-    let scenario = json!({"quotas": {"endpoint": 10, "endpoint_service": 20}, "endpoints": endpoints});
+    let endpoints: Vec<_> = (0..8)
+        .map(|i| endpoint(&format!("ep-{i}"), "accepted", &minutes_ago(10), &[]))
+        .collect();
+    let scenario =
+        json!({"quotas": {"endpoint": 10, "endpoint_service": 20}, "endpoints": endpoints});
     let emu = emulator(scenario, Options::default()).await;
     let ctx = ctx(settings(&emu));
     let report = dispatch(&ctx, tick(&[Job::Quota])).await.report;
-    let endpoint_quota = report.quotas.iter().find(|q| q.kind == "endpoint").expect("endpoint quota");
+    let endpoint_quota = report
+        .quotas
+        .iter()
+        .find(|q| q.kind == "endpoint")
+        .expect("endpoint quota");
     assert_eq!((endpoint_quota.used, endpoint_quota.quota), (8, 10));
     assert_eq!(endpoint_quota.level.name(), "warning");
     assert_eq!(report.alerts.len(), 1);
-    assert_eq!(report.alerts[0].dedup_key, format!("vpcep-quota/{PROJECT}/endpoint/warning"));
+    assert_eq!(
+        report.alerts[0].dedup_key,
+        format!("vpcep-quota/{PROJECT}/endpoint/warning")
+    );
 }
 
 #[tokio::test]
 async fn a_tick_with_a_failing_api_reports_errors_and_changes_nothing() {
     let mut scenario = two_pending_one_accepted();
     scenario["endpoints"] = json!([endpoint("ep-old", "failed", &minutes_ago(600), &[])]);
-    let emu = emulator(scenario, Options { fault_rate: 1.0, ..Options::default() }).await;
+    let emu = emulator(
+        scenario,
+        Options {
+            fault_rate: 1.0,
+            ..Options::default()
+        },
+    )
+    .await;
     let mut s = settings(&emu);
     s.max_retries = 1;
     let ctx = ctx(s);
     let report = dispatch(&ctx, tick(&[])).await.report;
     assert!(!report.errors.is_empty());
-    assert!(report.errors.iter().all(|e| e.retryable), "{:?}", report.errors);
+    assert!(
+        report.errors.iter().all(|e| e.retryable),
+        "{:?}",
+        report.errors
+    );
     assert!(report.approved.is_empty() && report.deleted.is_empty());
 }

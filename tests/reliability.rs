@@ -49,7 +49,9 @@ fn estate() -> serde_json::Value {
 async fn final_state(ctx: &Ctx) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut connections = BTreeMap::new();
     for s in 0..SERVICES {
-        connections.extend(connection_statuses(ctx, &format!("5e000000-0000-4000-8000-00000000000{s}")).await);
+        connections.extend(
+            connection_statuses(ctx, &format!("5e000000-0000-4000-8000-00000000000{s}")).await,
+        );
     }
     let endpoints = ctx
         .client
@@ -80,27 +82,64 @@ async fn a_tick_under_faults_and_rate_limits_ends_as_a_fault_free_one() {
     let clean_report = dispatch(&clean_ctx, tick()).await.report;
     assert!(clean_report.errors.is_empty(), "{:?}", clean_report.errors);
 
-    let faulty = emulator(estate(), Options { fault_rate: 0.2, rate_limit: Some(150.0), ..Options::default() }).await;
+    let faulty = emulator(
+        estate(),
+        Options {
+            fault_rate: 0.2,
+            rate_limit: Some(150.0),
+            ..Options::default()
+        },
+    )
+    .await;
     let faulty_ctx = patient(&faulty);
     let report = dispatch(&faulty_ctx, tick()).await.report;
     assert!(report.errors.is_empty(), "{:?}", report.errors.first());
     let stats = faulty.stats();
-    assert!(stats.faulted > 0 && stats.rate_limited > 0, "faults were injected: {stats:?}");
+    assert!(
+        stats.faulted > 0 && stats.rate_limited > 0,
+        "faults were injected: {stats:?}"
+    );
 
-    assert_eq!(final_state(&faulty_ctx).await, final_state(&clean_ctx).await);
+    assert_eq!(
+        final_state(&faulty_ctx).await,
+        final_state(&clean_ctx).await
+    );
     assert_eq!(report.approved.len(), clean_report.approved.len());
     assert_eq!(report.deleted.len(), clean_report.deleted.len());
-    assert_eq!(report.approved.len(), SERVICES * 16, "every allowlisted pending connection");
-    assert_eq!(report.deleted.len(), 30, "exactly the old, unkept failed endpoints");
+    assert_eq!(
+        report.approved.len(),
+        SERVICES * 16,
+        "every allowlisted pending connection"
+    );
+    assert_eq!(
+        report.deleted.len(),
+        30,
+        "exactly the old, unkept failed endpoints"
+    );
 }
 
 #[tokio::test]
 async fn two_ticks_at_once_end_in_the_right_state_without_errors() {
-    let emu = emulator(estate(), Options { latency_ms: 2, ..Options::default() }).await;
+    let emu = emulator(
+        estate(),
+        Options {
+            latency_ms: 2,
+            ..Options::default()
+        },
+    )
+    .await;
     let (a, b) = (patient(&emu), patient(&emu));
     let (ra, rb) = tokio::join!(dispatch(&a, tick()), dispatch(&b, tick()));
-    assert!(ra.report.errors.is_empty(), "{:?}", ra.report.errors.first());
-    assert!(rb.report.errors.is_empty(), "{:?}", rb.report.errors.first());
+    assert!(
+        ra.report.errors.is_empty(),
+        "{:?}",
+        ra.report.errors.first()
+    );
+    assert!(
+        rb.report.errors.is_empty(),
+        "{:?}",
+        rb.report.errors.first()
+    );
 
     let reference = emulator(estate(), Options::default()).await;
     let reference_ctx = patient(&reference);
@@ -110,19 +149,46 @@ async fn two_ticks_at_once_end_in_the_right_state_without_errors() {
 
 #[tokio::test]
 async fn a_short_deadline_returns_in_time_and_the_next_tick_finishes() {
-    let emu = emulator(estate(), Options { latency_ms: 150, ..Options::default() }).await;
+    let emu = emulator(
+        estate(),
+        Options {
+            latency_ms: 150,
+            ..Options::default()
+        },
+    )
+    .await;
     let mut s = settings(&emu);
     s.http_timeout_secs = 1;
     s.max_concurrency = 2;
     s.gc_max_deletes = 1000;
     let ctx = ctx(s);
     let deadline = Instant::now() + Duration::from_millis(2500);
-    let report = dispatch(&ctx.with_deadline(Some(deadline)), tick()).await.report;
-    assert!(Instant::now() < deadline, "the invocation returned before its deadline");
-    let not_started = report.errors.iter().filter(|e| e.message.contains("deadline")).count()
-        + report.gc_skipped.iter().filter(|s| s.reason.contains("deadline")).count();
+    let report = dispatch(&ctx.with_deadline(Some(deadline)), tick())
+        .await
+        .report;
+    assert!(
+        Instant::now() < deadline,
+        "the invocation returned before its deadline"
+    );
+    let not_started = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("deadline"))
+        .count()
+        + report
+            .gc_skipped
+            .iter()
+            .filter(|s| s.reason.contains("deadline"))
+            .count();
     assert!(not_started > 0, "what was not done is reported");
-    assert!(report.errors.iter().all(|e| e.retryable && e.message.contains("deadline")), "{:?}", report.errors);
+    assert!(
+        report
+            .errors
+            .iter()
+            .all(|e| e.retryable && e.message.contains("deadline")),
+        "{:?}",
+        report.errors
+    );
 
     let mut patient_settings = settings(&emu);
     patient_settings.gc_max_deletes = 1000;
@@ -145,10 +211,19 @@ async fn an_sqs_batch_reports_exactly_the_failed_records() {
             }),
         })
         .collect();
-    records.insert(3, Record { id: Some("malformed".into()), notice: Err("expected a notice".into()) });
+    records.insert(
+        3,
+        Record {
+            id: Some("malformed".into()),
+            notice: Err("expected a notice".into()),
+        },
+    );
     records.push(Record {
         id: Some("no-such-service".into()),
-        notice: Ok(Notice { service_id: "5e000000-0000-4000-8000-0000000000ff".into(), endpoint_id: None }),
+        notice: Ok(Notice {
+            service_id: "5e000000-0000-4000-8000-0000000000ff".into(),
+            endpoint_id: None,
+        }),
     });
     let out = dispatch(&ctx, Trigger::Connections(records)).await;
     let mut failed = out.failed_records.clone();
@@ -158,5 +233,12 @@ async fn an_sqs_batch_reports_exactly_the_failed_records() {
     // was accepted already, so seven are approved, each exactly once.
     assert_eq!(out.report.approved.len(), 7, "{:?}", out.report.errors);
     assert!(out.report.left_pending.is_empty());
-    assert_eq!(emu.stats().by_operation.get("connection_action").copied().unwrap_or(0), 7);
+    assert_eq!(
+        emu.stats()
+            .by_operation
+            .get("connection_action")
+            .copied()
+            .unwrap_or(0),
+        7
+    );
 }

@@ -17,8 +17,14 @@ const HOOK_PATH: &str = "hookpath-ABSOLUTELY-SECRET-0004";
 /// Answers every request with 401 and a canonical request that shows the
 /// security token, as a misbehaving gateway might.
 async fn echo_401(headers: HeaderMap) -> impl IntoResponse {
-    let token = headers.get("x-security-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers
+        .get("x-security-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     (
         StatusCode::UNAUTHORIZED,
         [("x-request-id", "req-echo-1")],
@@ -33,7 +39,9 @@ async fn start_echo_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, Router::new().fallback(any(echo_401))).await.ok();
+        axum::serve(listener, Router::new().fallback(any(echo_401)))
+            .await
+            .ok();
     });
     format!("http://{addr}")
 }
@@ -48,10 +56,16 @@ async fn no_secret_appears_in_output_with_debug_logging() {
             .env("HUAWEICLOUD_SDK_AK", "AKPUBLIC0000000000001")
             .env("HUAWEICLOUD_SDK_SK", SK)
             .env("HUAWEICLOUD_SDK_SECURITY_TOKEN", TOKEN)
-            .env("HUAWEICLOUD_SDK_PROJECT_ID", "0123456789abcdef0123456789abcdef")
+            .env(
+                "HUAWEICLOUD_SDK_PROJECT_ID",
+                "0123456789abcdef0123456789abcdef",
+            )
             .env("WARDEN_VPCEP_ENDPOINT", &base)
             .env("WARDEN_WEBHOOK_SECRET", WEBHOOK_SECRET)
-            .env("WARDEN_ALERT_WEBHOOK_URL", format!("{base}/hooks/{HOOK_PATH}"))
+            .env(
+                "WARDEN_ALERT_WEBHOOK_URL",
+                format!("{base}/hooks/{HOOK_PATH}"),
+            )
             .env("WARDEN_MAX_RETRIES", "0")
             .env("RUST_LOG", "trace")
             .output()
@@ -61,8 +75,15 @@ async fn no_secret_appears_in_output_with_debug_logging() {
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "the tick ran and failed: {stderr}");
-    assert!(stdout.contains("APIGW.0301"), "the API's error code is reported: {stdout}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the tick ran and failed: {stderr}"
+    );
+    assert!(
+        stdout.contains("APIGW.0301"),
+        "the API's error code is reported: {stdout}"
+    );
     for secret in [SK, TOKEN, WEBHOOK_SECRET, HOOK_PATH] {
         assert!(!stdout.contains(secret), "{secret} leaked to stdout");
         assert!(!stderr.contains(secret), "{secret} leaked to stderr");

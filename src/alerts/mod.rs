@@ -72,9 +72,10 @@ struct Smn {
 impl Sinks {
     /// The sinks `settings` configure. SMN uses `client`'s credentials.
     pub fn from_settings(settings: &Settings, client: &Client) -> Self {
-        let webhook = settings.alert_webhook_url.as_ref().map(|url| {
-            webhook::Webhook::new(url.clone(), settings.alert_format, settings)
-        });
+        let webhook = settings
+            .alert_webhook_url
+            .as_ref()
+            .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings));
         let smn = match (&settings.smn_topic_urn, &settings.smn_endpoint) {
             (Some(urn), Some(endpoint)) => Some(Smn {
                 client: client.clone(),
@@ -91,7 +92,10 @@ impl Sinks {
 
     /// Only the log sink.
     pub fn log_only() -> Self {
-        Self { webhook: None, smn: None }
+        Self {
+            webhook: None,
+            smn: None,
+        }
     }
 
     /// A webhook sink posting to `url` in `format` (and the log sink).

@@ -12,9 +12,17 @@ use crate::vpcep::Backoff;
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     #[error("alert webhook {host} answered HTTP {status} after {attempts} attempt(s)")]
-    Status { host: String, status: u16, attempts: u32 },
+    Status {
+        host: String,
+        status: u16,
+        attempts: u32,
+    },
     #[error("alert webhook {host} unreachable after {attempts} attempt(s): {kind}")]
-    Transport { host: String, kind: &'static str, attempts: u32 },
+    Transport {
+        host: String,
+        kind: &'static str,
+        attempts: u32,
+    },
 }
 
 /// A webhook receiver.
@@ -64,10 +72,20 @@ impl Webhook {
             };
             if !retryable || attempt > self.max_retries {
                 return Err(match result {
-                    Ok(r) => WebhookError::Status { host: self.host(), status: r.status().as_u16(), attempts: attempt },
+                    Ok(r) => WebhookError::Status {
+                        host: self.host(),
+                        status: r.status().as_u16(),
+                        attempts: attempt,
+                    },
                     Err(e) => WebhookError::Transport {
                         host: self.host(),
-                        kind: if e.is_timeout() { "timed out" } else if e.is_connect() { "connection failed" } else { "request failed" },
+                        kind: if e.is_timeout() {
+                            "timed out"
+                        } else if e.is_connect() {
+                            "connection failed"
+                        } else {
+                            "request failed"
+                        },
                         attempts: attempt,
                     },
                 });

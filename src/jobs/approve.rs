@@ -73,7 +73,11 @@ pub struct Planned {
 
 /// Plans the decisions for a service's connections. Connections that are not
 /// pending are not touched and not listed.
-pub fn plan(connections: &[Connection], allow: &Allowlist, not_allowed: NotAllowed) -> Vec<Planned> {
+pub fn plan(
+    connections: &[Connection],
+    allow: &Allowlist,
+    not_allowed: NotAllowed,
+) -> Vec<Planned> {
     connections
         .iter()
         .filter(|c| c.status == PENDING)
@@ -116,7 +120,12 @@ pub async fn sweep(ctx: &Ctx) -> Report {
     let services = match managed_services(ctx).await {
         Ok(s) => s,
         Err(e) => {
-            report.error("approve", "endpoint services", e.to_string(), e.is_retryable());
+            report.error(
+                "approve",
+                "endpoint services",
+                e.to_string(),
+                e.is_retryable(),
+            );
             return report;
         }
     };
@@ -156,7 +165,9 @@ pub async fn handle(ctx: &Ctx, notice: &Notice) -> Report {
         Some(e) => format!("service {service} endpoint {e}"),
         None => format!("service {service}"),
     };
-    if !ctx.settings.service_ids.is_empty() && !ctx.settings.service_ids.iter().any(|s| s == service) {
+    if !ctx.settings.service_ids.is_empty()
+        && !ctx.settings.service_ids.iter().any(|s| s == service)
+    {
         report.error(
             "approve",
             &target,
@@ -204,14 +215,26 @@ async fn read_connections(ctx: &Ctx, notice: &Notice) -> Result<Vec<Connection>,
     match &notice.endpoint_id {
         // A named endpoint is read whatever its status, so "already accepted" is told
         // apart from "no such connection".
-        Some(endpoint) => ctx.client.list_connections(service, None, Some(endpoint)).await,
-        None => ctx.client.list_connections(service, Some(PENDING), None).await,
+        Some(endpoint) => {
+            ctx.client
+                .list_connections(service, None, Some(endpoint))
+                .await
+        }
+        None => {
+            ctx.client
+                .list_connections(service, Some(PENDING), None)
+                .await
+        }
     }
 }
 
 /// The allowlist for one service. The service's whitelist is read only when
 /// `service-whitelist` is on and a pending connection is not already allowed.
-async fn allowlist(ctx: &Ctx, service: &str, connections: &[Connection]) -> Result<Allowlist, ApiError> {
+async fn allowlist(
+    ctx: &Ctx,
+    service: &str,
+    connections: &[Connection],
+) -> Result<Allowlist, ApiError> {
     let mut allow = Allowlist {
         domains: ctx.settings.allowed_domains.iter().cloned().collect(),
         service_whitelist: HashSet::new(),
@@ -270,7 +293,12 @@ async fn apply(ctx: &Ctx, service: &str, planned: Vec<Planned>, report: &mut Rep
     }
     while let Some(joined) = set.join_next().await {
         let Ok((action, entry, result)) = joined else {
-            report.error("approve", service, "a connection action ended abnormally".into(), true);
+            report.error(
+                "approve",
+                service,
+                "a connection action ended abnormally".into(),
+                true,
+            );
             continue;
         };
         match result {
@@ -280,7 +308,10 @@ async fn apply(ctx: &Ctx, service: &str, planned: Vec<Planned>, report: &mut Rep
             }
             Err(e) => report.error(
                 "approve",
-                &format!("service {} endpoint {}", entry.service_id, entry.endpoint_id),
+                &format!(
+                    "service {} endpoint {}",
+                    entry.service_id, entry.endpoint_id
+                ),
                 e.to_string(),
                 e.is_retryable(),
             ),
@@ -324,13 +355,20 @@ mod tests {
 
     #[test]
     fn approve_rejects_unknown_domains_when_configured() {
-        let planned = plan(&[conn("e2", "stranger", PENDING)], &allow(&["good"]), NotAllowed::Reject);
+        let planned = plan(
+            &[conn("e2", "stranger", PENDING)],
+            &allow(&["good"]),
+            NotAllowed::Reject,
+        );
         assert_eq!(planned[0].decision, Decision::Reject);
     }
 
     #[test]
     fn approve_ignores_connections_that_are_not_pending() {
-        let conns = [conn("e1", "good", "accepted"), conn("e2", "good", "rejected")];
+        let conns = [
+            conn("e1", "good", "accepted"),
+            conn("e2", "good", "rejected"),
+        ];
         assert!(plan(&conns, &allow(&["good"]), NotAllowed::Reject).is_empty());
     }
 

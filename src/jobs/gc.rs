@@ -66,7 +66,10 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
     let mut eligible: Vec<(OffsetDateTime, Endpoint)> = Vec::new();
     for e in endpoints.into_iter().filter(|e| e.status == FAILED) {
         match refusal(&e, rules) {
-            Some(reason) => plan.skip.push(SkippedEntry { endpoint_id: e.id, reason }),
+            Some(reason) => plan.skip.push(SkippedEntry {
+                endpoint_id: e.id,
+                reason,
+            }),
             None => {
                 let at = crate::vpcep::parse_time(&e.updated_at).unwrap_or(rules.now);
                 eligible.push((at, e));
@@ -117,7 +120,9 @@ fn rules_of(ctx: &Ctx) -> Rules {
 async fn failed_endpoints(ctx: &Ctx) -> Result<Vec<Endpoint>, ApiError> {
     let mut failed = Vec::new();
     ctx.client
-        .for_each_endpoint_page(|page| failed.extend(page.into_iter().filter(|e| e.status == FAILED)))
+        .for_each_endpoint_page(|page| {
+            failed.extend(page.into_iter().filter(|e| e.status == FAILED))
+        })
         .await?;
     Ok(failed)
 }
@@ -146,7 +151,10 @@ pub async fn run(ctx: &Ctx) -> Report {
     let mut set = JoinSet::new();
     for e in plan.delete {
         if !ctx.has_time() {
-            report.gc_skipped.push(SkippedEntry { endpoint_id: e.id, reason: DEADLINE_REASON.to_owned() });
+            report.gc_skipped.push(SkippedEntry {
+                endpoint_id: e.id,
+                reason: DEADLINE_REASON.to_owned(),
+            });
             continue;
         }
         let ctx = ctx.clone();
@@ -157,10 +165,18 @@ pub async fn run(ctx: &Ctx) -> Report {
         match joined {
             Ok(Outcome::Deleted(entry)) => report.deleted.push(entry),
             Ok(Outcome::Skipped(entry)) => report.gc_skipped.push(entry),
-            Ok(Outcome::Failed(id, e)) => {
-                report.error("gc", &format!("endpoint {id}"), e.to_string(), e.is_retryable())
-            }
-            Err(_) => report.error("gc", "vpc endpoints", "a deletion task ended abnormally".into(), true),
+            Ok(Outcome::Failed(id, e)) => report.error(
+                "gc",
+                &format!("endpoint {id}"),
+                e.to_string(),
+                e.is_retryable(),
+            ),
+            Err(_) => report.error(
+                "gc",
+                "vpc endpoints",
+                "a deletion task ended abnormally".into(),
+                true,
+            ),
         }
     }
     report
@@ -205,7 +221,10 @@ mod tests {
     use time::macros::datetime;
 
     fn ep(id: &str, status: &str, updated_at: &str, tags: &[&str]) -> Endpoint {
-        let tags: Vec<_> = tags.iter().map(|k| serde_json::json!({"key": k, "value": ""})).collect();
+        let tags: Vec<_> = tags
+            .iter()
+            .map(|k| serde_json::json!({"key": k, "value": ""}))
+            .collect();
         serde_json::from_value(serde_json::json!({
             "id": id, "status": status, "endpoint_service_id": "svc",
             "created_at": "2026-01-01T00:00:00Z", "updated_at": updated_at, "tags": tags,
@@ -237,11 +256,21 @@ mod tests {
         );
         let deleted: Vec<_> = plan.delete.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(deleted, ["old"]);
-        let skipped: Vec<_> = plan.skip.iter().map(|s| (s.endpoint_id.as_str(), s.reason.as_str())).collect();
+        let skipped: Vec<_> = plan
+            .skip
+            .iter()
+            .map(|s| (s.endpoint_id.as_str(), s.reason.as_str()))
+            .collect();
         assert_eq!(skipped.len(), 3);
-        assert!(skipped.iter().any(|(id, r)| *id == "young" && r.contains("30 minutes")));
-        assert!(skipped.iter().any(|(id, r)| *id == "kept" && r.contains("warden-keep")));
-        assert!(skipped.iter().any(|(id, r)| *id == "odd" && r.contains("not a time")));
+        assert!(skipped
+            .iter()
+            .any(|(id, r)| *id == "young" && r.contains("30 minutes")));
+        assert!(skipped
+            .iter()
+            .any(|(id, r)| *id == "kept" && r.contains("warden-keep")));
+        assert!(skipped
+            .iter()
+            .any(|(id, r)| *id == "odd" && r.contains("not a time")));
     }
 
     #[test]

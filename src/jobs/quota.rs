@@ -31,7 +31,11 @@ impl Levels {
 /// Percent of `quota` that `used` takes; a zero quota with anything used is 100 %.
 pub fn percent(used: u64, quota: u64) -> f64 {
     if quota == 0 {
-        if used == 0 { 0.0 } else { 100.0 }
+        if used == 0 {
+            0.0
+        } else {
+            100.0
+        }
     } else {
         used as f64 * 100.0 / quota as f64
     }
@@ -42,11 +46,29 @@ pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
     let pct = percent(q.used, q.quota);
     let free = q.quota.saturating_sub(q.used);
     let (level, why) = if pct >= levels.critical_percent {
-        (Level::Critical, Some(format!("{pct:.0}% used, critical level is {}%", levels.critical_percent)))
+        (
+            Level::Critical,
+            Some(format!(
+                "{pct:.0}% used, critical level is {}%",
+                levels.critical_percent
+            )),
+        )
     } else if pct >= levels.warn_percent {
-        (Level::Warning, Some(format!("{pct:.0}% used, warning level is {}%", levels.warn_percent)))
+        (
+            Level::Warning,
+            Some(format!(
+                "{pct:.0}% used, warning level is {}%",
+                levels.warn_percent
+            )),
+        )
     } else if levels.min_free.is_some_and(|min| free < min) {
-        (Level::Warning, Some(format!("{free} free, fewer than WARDEN_QUOTA_MIN_FREE={}", levels.min_free.unwrap_or(0))))
+        (
+            Level::Warning,
+            Some(format!(
+                "{free} free, fewer than WARDEN_QUOTA_MIN_FREE={}",
+                levels.min_free.unwrap_or(0)
+            )),
+        )
     } else {
         (Level::Ok, None)
     };
@@ -74,7 +96,11 @@ pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEn
                 quota: entry.quota,
                 percent: entry.percent,
                 project_id: project_id.to_owned(),
-                dedup_key: format!("vpcep-quota/{project_id}/{}/{}", entry.kind, entry.level.name()),
+                dedup_key: format!(
+                    "vpcep-quota/{project_id}/{}/{}",
+                    entry.kind,
+                    entry.level.name()
+                ),
                 reason,
             });
         }
@@ -93,7 +119,11 @@ pub async fn run(ctx: &Ctx) -> Report {
             return report;
         }
     };
-    let (entries, alerts) = plan(&quotas, &Levels::from_settings(&ctx.settings), ctx.client.project_id());
+    let (entries, alerts) = plan(
+        &quotas,
+        &Levels::from_settings(&ctx.settings),
+        ctx.client.project_id(),
+    );
     report.quotas = entries;
     let delivered = ctx.sinks.deliver(&alerts, ctx.dry_run()).await;
     report.alerts = delivered.alerts;
@@ -106,15 +136,28 @@ mod tests {
     use super::*;
 
     fn q(used: u64, quota: u64) -> Quota {
-        serde_json::from_value(serde_json::json!({"type": "endpoint", "used": used, "quota": quota})).unwrap()
+        serde_json::from_value(
+            serde_json::json!({"type": "endpoint", "used": used, "quota": quota}),
+        )
+        .unwrap()
     }
 
-    const LEVELS: Levels = Levels { warn_percent: 80.0, critical_percent: 95.0, min_free: None };
+    const LEVELS: Levels = Levels {
+        warn_percent: 80.0,
+        critical_percent: 95.0,
+        min_free: None,
+    };
 
     #[test]
     fn quota_levels_at_79_80_95_and_100_percent() {
-        let got: Vec<Level> = [79, 80, 95, 100].iter().map(|u| grade(&q(*u, 100), &LEVELS).0.level).collect();
-        assert_eq!(got, [Level::Ok, Level::Warning, Level::Critical, Level::Critical]);
+        let got: Vec<Level> = [79, 80, 95, 100]
+            .iter()
+            .map(|u| grade(&q(*u, 100), &LEVELS).0.level)
+            .collect();
+        assert_eq!(
+            got,
+            [Level::Ok, Level::Warning, Level::Critical, Level::Critical]
+        );
     }
 
     #[test]
@@ -135,7 +178,10 @@ mod tests {
 
     #[test]
     fn few_free_slots_warn_even_below_the_percent_level() {
-        let levels = Levels { min_free: Some(10), ..LEVELS };
+        let levels = Levels {
+            min_free: Some(10),
+            ..LEVELS
+        };
         let (entry, why) = grade(&q(15, 20), &levels);
         assert_eq!(entry.level, Level::Warning);
         assert!(why.unwrap().contains("WARDEN_QUOTA_MIN_FREE=10"));

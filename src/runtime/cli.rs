@@ -151,6 +151,8 @@ async fn demo() -> ExitCode {
 
 #[cfg(not(feature = "emulator"))]
 async fn demo() -> ExitCode {
-    eprintln!("error: this build has no embedded emulator; rebuild with the default `emulator` feature");
+    eprintln!(
+        "error: this build has no embedded emulator; rebuild with the default `emulator` feature"
+    );
     ExitCode::from(EXIT_BAD_INPUT)
 }

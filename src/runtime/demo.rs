@@ -7,6 +7,7 @@
 //! and quotas near their limits. Connection events run first, ticks last, so
 //! each shows its own work.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -43,7 +44,12 @@ async fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let emu = vpcep_emulator::start(scenario, vpcep_emulator::Options::default()).await?;
     let provider = &estate["accounts"][0];
     let field = |k: &str| provider[k].as_str().unwrap_or_default().to_owned();
-    let mut settings = Settings::for_tests(&emu.base_url(), &field("project_id"), &field("ak"), &field("sk"));
+    let mut settings = Settings::for_tests(
+        &emu.base_url(),
+        &field("project_id"),
+        &field("ak"),
+        &field("sk"),
+    );
     settings.allowed_domains = ALLOWED_DOMAINS.iter().map(|d| d.to_string()).collect();
     settings.webhook_secret = Some(crate::config::Secret::new(WEBHOOK_SECRET));
     let ctx = Ctx::new(settings)?;
@@ -71,27 +77,99 @@ async fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
     }
     println!();
-    println!("approved     {}", list(total.approved.iter().map(|e| format!("{} ({})", e.endpoint_id, e.domain_id))));
-    println!("left pending {}", list(total.left_pending.iter().map(|e| e.endpoint_id.clone())));
-    println!("deleted      {}", list(total.deleted.iter().map(|e| e.endpoint_id.clone())));
-    println!("gc skipped   {}", list(total.gc_skipped.iter().map(|e| format!("{} ({})", e.endpoint_id, e.reason))));
-    println!("alerts       {}", list(total.alerts.iter().map(|a| a.dedup_key.clone())));
+    print_summary(&total);
     println!("reports in   {}", out_dir.display());
     emu.stop().await;
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What the demo did, each endpoint once, in its final state.
+fn print_summary(total: &Report) {
+    let approved: HashSet<&str> = total
+        .approved
+        .iter()
+        .map(|e| e.endpoint_id.as_str())
+        .collect();
+    println!(
+        "approved     {}",
+        list(
+            total
+                .approved
+                .iter()
+                .map(|e| format!("{} ({})", e.endpoint_id, e.domain_id))
+        )
+    );
+    println!(
+        "left pending {}",
+        list(
+            total
+                .left_pending
+                .iter()
+                .filter(|e| !approved.contains(e.endpoint_id.as_str()))
+                .map(|e| format!("{} ({})", e.endpoint_id, e.domain_id))
+        )
+    );
+    println!(
+        "deleted      {}",
+        list(
+            total
+                .deleted
+                .iter()
+                .map(|e| format!("{} ({})", e.endpoint_id, e.error_code))
+        )
+    );
+    let deleted: HashSet<&str> = total
+        .deleted
+        .iter()
+        .map(|e| e.endpoint_id.as_str())
+        .collect();
+    println!(
+        "gc skipped   {}",
+        list(
+            total
+                .gc_skipped
+                .iter()
+                .filter(|e| !deleted.contains(e.endpoint_id.as_str()))
+                .map(|e| format!("{} ({})", e.endpoint_id, e.reason))
+        )
+    );
+    println!(
+        "alerts       {}",
+        list(
+            total
+                .alerts
+                .iter()
+                .map(|a| format!("{} [{}]", a.dedup_key, a.sinks.join(",")))
+        )
+    );
 }
 
 fn one_line(r: &Report) -> String {
     format!(
         "approved {}, rejected {}, left {}, deleted {}, gc skipped {}, alerts {}, errors {}",
-        r.approved.len(), r.rejected.len(), r.left_pending.len(), r.deleted.len(),
-        r.gc_skipped.len(), r.alerts.len(), r.errors.len()
+        r.approved.len(),
+        r.rejected.len(),
+        r.left_pending.len(),
+        r.deleted.len(),
+        r.gc_skipped.len(),
+        r.alerts.len(),
+        r.errors.len()
     )
 }
 
+/// The items, each once, in first-seen order.
 fn list(items: impl Iterator<Item = String>) -> String {
-    let v: Vec<String> = items.collect();
-    if v.is_empty() { "-".to_owned() } else { v.join(", ") }
+    let mut seen = HashSet::new();
+    let v: Vec<String> = items.filter(|i| seen.insert(i.clone())).collect();
+    if v.is_empty() {
+        "-".to_owned()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// The estate with `updated_at` values of `"-10m"` form turned into times that
@@ -100,7 +178,12 @@ fn estate_with_times(text: &str) -> Result<Value, serde_json::Error> {
     let mut estate: Value = serde_json::from_str(text)?;
     if let Some(endpoints) = estate["endpoints"].as_array_mut() {
         for e in endpoints {
-            if let Some(minutes) = e["updated_at"].as_str().and_then(|s| s.strip_prefix('-')).and_then(|s| s.strip_suffix('m')).and_then(|m| m.parse::<i64>().ok()) {
+            if let Some(minutes) = e["updated_at"]
+                .as_str()
+                .and_then(|s| s.strip_prefix('-'))
+                .and_then(|s| s.strip_suffix('m'))
+                .and_then(|m| m.parse::<i64>().ok())
+            {
                 let t = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes);
                 e["updated_at"] = Value::String(format_time(t));
             }
@@ -110,28 +193,41 @@ fn estate_with_times(text: &str) -> Result<Value, serde_json::Error> {
 }
 
 fn format_time(t: time::OffsetDateTime) -> String {
-    t.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap_or_default()
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap_or_default()
 }
 
 /// The folder of sample events: `events/` of the source tree, else of the working directory.
 fn events_dir() -> PathBuf {
     let in_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    if in_tree.is_dir() { in_tree } else { PathBuf::from("events") }
+    if in_tree.is_dir() {
+        in_tree
+    } else {
+        PathBuf::from("events")
+    }
 }
 
 /// Every sample, connection events first and ticks last, each group by name.
 fn ordered_samples(ctx: &Ctx) -> Result<Vec<(String, Value)>, Box<dyn std::error::Error>> {
     let dir = events_dir();
     let mut samples = Vec::new();
-    for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
+    for entry in
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+    {
         let path = entry?.path();
         if path.extension().is_some_and(|x| x == "json") {
-            let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let value: Value = serde_json::from_slice(&std::fs::read(&path)?)?;
             let bytes = serde_json::to_vec(&resign(value.clone()))?;
             let is_tick = matches!(
-                events::decode(&bytes, &ctx.settings, time::OffsetDateTime::now_utc()).map(|d| d.trigger),
+                events::decode(&bytes, &ctx.settings, time::OffsetDateTime::now_utc())
+                    .map(|d| d.trigger),
                 Ok(Trigger::Tick { .. })
             );
             samples.push((is_tick, name, value));

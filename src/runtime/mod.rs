@@ -62,8 +62,15 @@ fn http_response(status: u16, body: &Value) -> Value {
 
 fn failure_message(outcome: &Outcome) -> String {
     let errors = &outcome.report.errors;
-    let first = errors.first().map(|e| format!(": {} {}: {}", e.job, e.target, e.message)).unwrap_or_default();
-    format!("{} action(s) failed{first}; report: {}", errors.len(), outcome.report.to_json_line())
+    let first = errors
+        .first()
+        .map(|e| format!(": {} {}: {}", e.job, e.target, e.message))
+        .unwrap_or_default();
+    format!(
+        "{} action(s) failed{first}; report: {}",
+        errors.len(),
+        outcome.report.to_json_line()
+    )
 }
 
 /// Decodes one event as Lambda receives it, runs it, logs the report as one
@@ -76,7 +83,10 @@ pub async fn invoke(ctx: &crate::jobs::Ctx, payload: &[u8]) -> Answer {
 }
 
 /// Decodes and dispatches one event; the report is logged as one JSON line.
-pub async fn run_event(ctx: &crate::jobs::Ctx, payload: &[u8]) -> Result<(Reply, Outcome), EventError> {
+pub async fn run_event(
+    ctx: &crate::jobs::Ctx,
+    payload: &[u8],
+) -> Result<(Reply, Outcome), EventError> {
     let decoded = crate::events::decode(payload, &ctx.settings, time::OffsetDateTime::now_utc())
         .inspect_err(|e| tracing::warn!(error = %e, "event refused"))?;
     tracing::info!(source = decoded.source, "event decoded");

@@ -26,7 +26,9 @@ pub async fn emulator(mut scenario: Value, options: Options) -> Emulator {
         scenario["accounts"] = json!([provider()]);
     }
     let scenario = Scenario::from_json(&scenario.to_string()).expect("a valid scenario");
-    vpcep_emulator::start(scenario, options).await.expect("the emulator starts")
+    vpcep_emulator::start(scenario, options)
+        .await
+        .expect("the emulator starts")
 }
 
 /// Settings for the provider against `emu`, with fast retries.
@@ -49,7 +51,10 @@ pub fn pending(endpoint_id: &str, domain: &str) -> Value {
 
 /// An endpoint of the provider.
 pub fn endpoint(id: &str, status: &str, updated_at: &str, tags: &[&str]) -> Value {
-    let tags: Vec<Value> = tags.iter().map(|k| json!({"key": k, "value": ""})).collect();
+    let tags: Vec<Value> = tags
+        .iter()
+        .map(|k| json!({"key": k, "value": ""}))
+        .collect();
     json!({"id": id, "owner": "provider", "status": status, "endpoint_service_id": SERVICE,
            "created_at": "2026-01-01T00:00:00Z", "updated_at": updated_at, "tags": tags})
 }
@@ -57,12 +62,17 @@ pub fn endpoint(id: &str, status: &str, updated_at: &str, tags: &[&str]) -> Valu
 /// `minutes` ago, as the API writes times.
 pub fn minutes_ago(minutes: i64) -> String {
     let t = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes);
-    t.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap()
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .unwrap()
 }
 
 /// The statuses of a service's connections, by endpoint id.
-pub async fn connection_statuses(ctx: &Ctx, service: &str) -> std::collections::BTreeMap<String, String> {
+pub async fn connection_statuses(
+    ctx: &Ctx,
+    service: &str,
+) -> std::collections::BTreeMap<String, String> {
     ctx.client
         .list_connections(service, None, None)
         .await

@@ -50,7 +50,9 @@ impl Receiver {
             delay,
             ..Script::default()
         }));
-        let app = Router::new().fallback(any(record)).with_state(script.clone());
+        let app = Router::new()
+            .fallback(any(record))
+            .with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -65,7 +67,13 @@ impl Receiver {
     }
 }
 
-async fn record(State(script): State<Arc<Mutex<Script>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn record(
+    State(script): State<Arc<Mutex<Script>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let (status, delay) = {
         let mut s = script.lock().unwrap();
         s.received.push(Received {

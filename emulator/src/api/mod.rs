@@ -291,9 +291,8 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::ShowEndpoint => endpoints::show(state, ctx, id),
         Op::DeleteEndpoint => endpoints::delete(state, ctx, id),
         Op::ListQuotas => endpoints::quotas(state, ctx),
-        Op::ListVersions | Op::ShowVersion | Op::Unknown => {
-            Err(ApiError::no_route("", "this operation"))
-        }
+        // Answered by `serve` before authentication; never dispatched.
+        Op::ListVersions | Op::ShowVersion | Op::Unknown => Err(ApiError::no_route("", "")),
     }
 }
 

@@ -215,14 +215,9 @@ fn connection(
         subnet_id: new_uuid(rng),
         ip: ip_for(marker_id),
         marker_id,
-        enable_dns: false,
-        tags: Vec::new(),
-        whitelist: Vec::new(),
-        enable_whitelist: false,
-        description: String::new(),
         created_at: at,
         updated_at: at,
         status,
-        pending: None,
+        ..Endpoint::default()
     }
 }

@@ -41,6 +41,8 @@ async fn a_fault_rate_of_one_fails_every_api_request_but_not_admin() {
         let answer = p.get(path).await;
         assert_eq!((answer.status, answer.code()), (500, "EndPoint.0001"));
     }
+    let typo = plain("GET", &format!("{}/__admin/stat", emu.base_url()), &[], "").await;
+    assert_eq!((typo.status, typo.code()), (404, "EndPoint.0005"));
     let admin = plain("GET", &format!("{}/__admin/stats", emu.base_url()), &[], "").await;
     assert_eq!(admin.status, 200);
     assert_eq!(admin.body["faulted"], 3);

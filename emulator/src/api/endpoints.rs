@@ -181,7 +181,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
         created_at: ctx.now,
         updated_at: ctx.now,
         status: EpStatus::Creating,
-        pending: None,
+        ..Endpoint::default()
     };
     let slot = state.insert_endpoint(ep);
     state.transition_endpoint(

@@ -161,6 +161,10 @@ pub(crate) async fn entry(
     req: Request<Body>,
 ) -> Response {
     let (parts, body) = req.into_parts();
+    if parts.uri.path().starts_with("/__admin") {
+        // An admin path that no admin route took: never counted, never faulted.
+        return ApiError::no_route(parts.method.as_str(), parts.uri.path()).into_response();
+    }
     let route = route(&parts.method, parts.uri.path());
     lock(&shared.stats).count(route.op.name());
     let options = shared.options();
@@ -287,9 +291,8 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::ShowEndpoint => endpoints::show(state, ctx, id),
         Op::DeleteEndpoint => endpoints::delete(state, ctx, id),
         Op::ListQuotas => endpoints::quotas(state, ctx),
-        Op::ListVersions | Op::ShowVersion | Op::Unknown => {
-            Err(ApiError::no_route("", "this operation"))
-        }
+        // Answered by `serve` before authentication; never dispatched.
+        Op::ListVersions | Op::ShowVersion | Op::Unknown => Err(ApiError::no_route("", "")),
     }
 }
 

@@ -207,13 +207,11 @@ impl State {
                     value: t.value.clone(),
                 })
                 .collect(),
-            whitelist: Vec::new(),
-            enable_whitelist: false,
             description: spec.description.clone().unwrap_or_default(),
             created_at,
             updated_at,
             status,
-            pending: None,
+            ..Endpoint::default()
         };
         self.insert_endpoint(ep);
         Ok(())
@@ -264,15 +262,11 @@ impl State {
             subnet_id: new_uuid(rng),
             ip: ip_for(marker_id),
             marker_id,
-            enable_dns: false,
-            tags: Vec::new(),
-            whitelist: Vec::new(),
-            enable_whitelist: false,
             description: spec.description.clone().unwrap_or_default(),
             created_at,
             updated_at,
             status,
-            pending: None,
+            ..Endpoint::default()
         };
         self.insert_endpoint(ep);
         Ok(())

@@ -142,6 +142,31 @@ pub(crate) struct Endpoint {
     pub pending: Option<Pending<EpStatus>>,
 }
 
+impl Default for Endpoint {
+    /// An `accepted` endpoint with empty ids, no tags, no whitelist, created at the epoch.
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            service_id: String::new(),
+            domain_id: String::new(),
+            project_id: String::new(),
+            vpc_id: String::new(),
+            subnet_id: String::new(),
+            ip: String::new(),
+            marker_id: 0,
+            enable_dns: false,
+            tags: Vec::new(),
+            whitelist: Vec::new(),
+            enable_whitelist: false,
+            description: String::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            status: EpStatus::Accepted,
+            pending: None,
+        }
+    }
+}
+
 /// One port mapping of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Port {

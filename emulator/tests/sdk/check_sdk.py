@@ -5,8 +5,9 @@ Usage: python3 emulator/tests/sdk/check_sdk.py target/debug/vpcep-emulator
 
 Starts the given emulator binary with a two-account scenario (provider and
 consumer), then, through the SDK's own signed requests, lists services,
-endpoints and connections, accepts a connection, reads quotas and deletes an
-endpoint, checking every answer. Prints "N passed, M failed" and exits
+endpoints and connections, accepts a connection, reads quotas, deletes an
+endpoint, reads versions, adds whitelist records and creates an endpoint,
+checking every answer. Prints "N passed, M failed" and exits
 non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
 """
 
@@ -22,6 +23,10 @@ try:
     from huaweicloudsdkvpcep.v1 import (
         AcceptOrRejectEndpointRequest,
         AcceptOrRejectEndpointRequestBody,
+        AddOrRemoveServicePermissionsRequest,
+        AddOrRemoveServicePermissionsRequestBody,
+        CreateEndpointRequest,
+        CreateEndpointRequestBody,
         DeleteEndpointRequest,
         ListEndpointInfoDetailsRequest,
         ListEndpointServiceRequest,
@@ -29,6 +34,8 @@ try:
         ListQuotaDetailsRequest,
         ListServiceConnectionsRequest,
         ListServiceDescribeDetailsRequest,
+        ListServicePermissionsDetailsRequest,
+        ListVersionDetailsRequest,
         VpcepClient,
     )
 except ImportError as missing:  # say how to fix it rather than a traceback
@@ -170,6 +177,28 @@ def run_checks(base):
         r = provider.list_endpoints(ListEndpointsRequest(limit=1000))
         expect(r.total_count == 0, f"total_count {r.total_count}")
 
+    def versions():
+        r = consumer.list_version_details(ListVersionDetailsRequest())
+        expect(r.versions[0].id == "v1", r.versions)
+
+    def whitelist():
+        entry = "iam:domain::" + CONSUMER["domain_id"]
+        body = AddOrRemoveServicePermissionsRequestBody(permissions=[entry], action="add")
+        r = provider.add_or_remove_service_permissions(
+            AddOrRemoveServicePermissionsRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        expect(r.permissions == [entry], r.permissions)
+        r = provider.list_service_permissions_details(
+            ListServicePermissionsDetailsRequest(vpc_endpoint_service_id=SERVICE_ID, limit=500))
+        expect(r.total_count == 1 and r.permissions[0].permission == entry, r.permissions)
+
+    def consumer_creates_endpoint():
+        body = CreateEndpointRequestBody(endpoint_service_id=SERVICE_ID, vpc_id="vpc-sdk", subnet_id="subnet-sdk")
+        r = consumer.create_endpoint(CreateEndpointRequest(body=body))
+        expect(r.status == "pendingAcceptance", r.status)
+        conns = provider.list_service_connections(ListServiceConnectionsRequest(
+            vpc_endpoint_service_id=SERVICE_ID, id=r.id, limit=1000))
+        expect(conns.total_count == 1 and conns.connections[0].domain_id == CONSUMER["domain_id"], conns)
+
     def wrong_secret_is_refused():
         try:
             client(base, PROVIDER, sk="wrong").list_quota_details(ListQuotaDetailsRequest())
@@ -185,7 +214,10 @@ def run_checks(base):
                      ("accept connection", accept), ("accept again is EndPoint.2014", accept_again_is_2014),
                      ("consumer sees accepted endpoint", consumer_sees_accepted),
                      ("list provider endpoints", provider_endpoints), ("read quotas", quotas),
-                     ("delete endpoint", delete), ("wrong secret refused", wrong_secret_is_refused)]:
+                     ("delete endpoint", delete), ("list versions", versions),
+                     ("add and list whitelist records", whitelist),
+                     ("consumer creates an endpoint", consumer_creates_endpoint),
+                     ("wrong secret refused", wrong_secret_is_refused)]:
         checks.check(name, fn)
     return checks
 

@@ -36,7 +36,7 @@ fn estate() -> serde_json::Value {
     let young = minutes_ago(5);
     let endpoints: Vec<_> = (0..80)
         .map(|i| match i % 8 {
-            0 | 1 | 2 => endpoint(&format!("ep-{i:03}"), "failed", &old, &[]),
+            0..=2 => endpoint(&format!("ep-{i:03}"), "failed", &old, &[]),
             3 => endpoint(&format!("ep-{i:03}"), "failed", &young, &[]),
             4 => endpoint(&format!("ep-{i:03}"), "failed", &old, &["warden-keep"]),
             _ => endpoint(&format!("ep-{i:03}"), "accepted", &old, &[]),

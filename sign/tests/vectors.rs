@@ -129,7 +129,7 @@ fn every_vector_verifies_and_a_changed_one_does_not() {
             v.name
         );
         let mut tampered = request.clone();
-        tampered.path.push_str("x");
+        tampered.path.push('x');
         assert!(
             verify(&tampered, &auth, &key, at, skew).is_err(),
             "{}: path",

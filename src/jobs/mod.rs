@@ -39,6 +39,7 @@ impl Ctx {
     /// The same context with a deadline for one invocation.
     pub fn with_deadline(&self, deadline: Option<Instant>) -> Self {
         Self {
+            client: self.client.with_deadline(deadline),
             deadline,
             ..self.clone()
         }
@@ -62,6 +63,4 @@ impl Ctx {
     }
 }
 
-/// The message recorded for work not started because the deadline was near.
-pub const DEADLINE_REASON: &str =
-    "not started: too little time left before the invocation deadline; the next run picks it up";
+pub use crate::vpcep::DEADLINE_REASON;

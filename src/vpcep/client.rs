@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -54,6 +54,9 @@ impl ClientOptions {
 #[derive(Clone)]
 pub struct Client {
     pub(super) inner: Arc<Inner>,
+    /// When the current invocation must have answered: no request starts
+    /// that could end later (see [`Client::with_deadline`]).
+    pub(super) deadline: Option<Instant>,
 }
 
 impl fmt::Debug for Client {
@@ -110,11 +113,23 @@ impl Client {
                 auth: Auth::new(&settings.credentials),
                 auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
+                timeout: options.timeout,
                 backoff: Backoff::new(options.backoff_base, options.backoff_cap),
                 permits: Semaphore::new(options.max_concurrency.max(1)),
                 calls: AtomicU64::new(0),
             }),
+            deadline: None,
         })
+    }
+
+    /// The same client (pool, limit, token, counter) for one invocation with a
+    /// deadline: a request that could not end before it is not started, and
+    /// fails with a retryable "deadline" error instead.
+    pub fn with_deadline(&self, deadline: Option<Instant>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            deadline,
+        }
     }
 
     /// HTTP requests sent by this client (and its clones) so far, retries and

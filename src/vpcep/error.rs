@@ -72,6 +72,9 @@ pub enum ApiErrorKind {
         /// What did not add up.
         detail: String,
     },
+    /// Not started: the request could not end before the invocation's deadline.
+    #[error("{}", DEADLINE_REASON)]
+    Deadline,
     /// The request could not be made (bad endpoint URL, bad header value,
     /// an answer missing a required header).
     #[error("{detail}")]
@@ -80,6 +83,10 @@ pub enum ApiErrorKind {
         detail: String,
     },
 }
+
+/// What is said of work not started because the invocation's deadline was near.
+pub const DEADLINE_REASON: &str =
+    "not started: too little time left before the invocation deadline; the next run picks it up";
 
 fn code_prefix(code: &Option<String>) -> String {
     code.as_deref().map(|c| format!("{c} ")).unwrap_or_default()
@@ -121,7 +128,7 @@ impl ApiErrorKind {
             }
             Self::Transport { source } => !source.is_builder(),
             Self::Decode { .. } | Self::Invalid { .. } => false,
-            Self::InconsistentList { .. } => true,
+            Self::InconsistentList { .. } | Self::Deadline => true,
         }
     }
 }

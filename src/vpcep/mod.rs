@@ -23,7 +23,7 @@ mod transport;
 
 pub use check::{check, CheckError, CheckReport};
 pub use client::{Client, ClientOptions};
-pub use error::{ApiError, ApiErrorKind};
+pub use error::{ApiError, ApiErrorKind, DEADLINE_REASON};
 pub use models::{
     parse_time, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService, Permission,
     Port, Quota, Tag,

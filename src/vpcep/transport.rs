@@ -2,7 +2,7 @@
 //! retries with backoff, error mapping, decoding and paging.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -30,6 +30,8 @@ pub(super) struct Inner {
     /// `Credentials::method` of the settings (no secret).
     pub(super) auth_method: &'static str,
     pub(super) max_retries: u32,
+    /// The time one request may take.
+    pub(super) timeout: Duration,
     pub(super) backoff: Backoff,
     pub(super) permits: Semaphore,
     pub(super) calls: AtomicU64,
@@ -297,15 +299,23 @@ impl Client {
                 Ok(answer) => return Ok(answer),
                 Err(kind) => kind,
             };
-            if !kind.is_retryable() || attempts > self.inner.max_retries {
+            let wait = self.inner.backoff.delay(attempts - 1);
+            let out_of_time = !self.has_time_after(wait) && kind.is_retryable();
+            if !kind.is_retryable() || attempts > self.inner.max_retries || out_of_time {
                 let mut error = ApiError::new(action, target, kind);
                 error.attempts = attempts;
                 return Err(error);
             }
-            let wait = self.inner.backoff.delay(attempts - 1);
             tracing::debug!(action, target, attempts, error = %kind, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Whether a request started after `wait` would still end before the deadline.
+    fn has_time_after(&self, wait: Duration) -> bool {
+        self.deadline.is_none_or(|deadline| {
+            deadline.saturating_duration_since(Instant::now()) > wait + self.inner.timeout
+        })
     }
 
     /// One HTTP request, holding a concurrency permit while it is in flight.
@@ -319,6 +329,11 @@ impl Client {
         // Signed after the permit is held, so a long wait cannot age the
         // signing time. The semaphore is never closed: acquiring only waits.
         let _permit = self.inner.permits.acquire().await.ok();
+        // Checked with the permit held: a request that waited in line may no
+        // longer fit before the invocation's deadline, and must not start.
+        if !self.has_time_after(Duration::ZERO) {
+            return Err(ApiErrorKind::Deadline);
+        }
         let headers = self.inner.auth.headers(
             authn,
             method.as_str(),

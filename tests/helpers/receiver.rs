@@ -16,7 +16,6 @@ use axum::Router;
 pub struct Received {
     pub method: String,
     pub path: String,
-    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -79,7 +78,6 @@ async fn record(
         s.received.push(Received {
             method: method.to_string(),
             path: uri.path().to_owned(),
-            query: uri.query().unwrap_or("").to_owned(),
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))

@@ -40,9 +40,9 @@ pub(super) fn list(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<Rep
         .transpose()?;
     let items: Vec<&Endpoint> = state
         .connections_of(svc)
-        .filter(|e| q.get("id").map_or(true, |id| e.id == id))
-        .filter(|e| marker.map_or(true, |m| e.marker_id == m))
-        .filter(|e| status.map_or(true, |s| e.status == s))
+        .filter(|e| q.get("id").is_none_or(|id| e.id == id))
+        .filter(|e| marker.is_none_or(|m| e.marker_id == m))
+        .filter(|e| status.is_none_or(|s| e.status == s))
         .collect();
     let (total, items) = sort_page(items, sort, page);
     let items: Vec<ConnectionView> = items.into_iter().map(ConnectionView::of).collect();
@@ -158,7 +158,7 @@ pub(super) fn list_permissions(
         .filter(|p| {
             ctx.query
                 .get("permission")
-                .map_or(true, |f| fuzzy(&p.permission, f))
+                .is_none_or(|f| fuzzy(&p.permission, f))
         })
         .collect();
     let (total, items) = sort_page(items, sort, page);

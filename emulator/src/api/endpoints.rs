@@ -37,11 +37,11 @@ pub(super) fn list(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let q = ctx.query;
     let items: Vec<&Endpoint> = state
         .endpoints_of(&ctx.account.project_id)
-        .filter(|e| q.get("id").map_or(true, |id| e.id == id))
-        .filter(|e| q.get("vpc_id").map_or(true, |v| e.vpc_id == v))
+        .filter(|e| q.get("id").is_none_or(|id| e.id == id))
+        .filter(|e| q.get("vpc_id").is_none_or(|v| e.vpc_id == v))
         .filter(|e| {
             q.get("endpoint_service_name")
-                .map_or(true, |n| fuzzy(state.service_name(&e.service_id), n))
+                .is_none_or(|n| fuzzy(state.service_name(&e.service_id), n))
         })
         .collect();
     let (total, items) = sort_page(items, sort, page);
@@ -241,7 +241,7 @@ pub(super) fn quotas(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     }
     let resources: Vec<Value> = all
         .iter()
-        .filter(|(t, _, _)| kind.map_or(true, |k| k == *t))
+        .filter(|(t, _, _)| kind.is_none_or(|k| k == *t))
         .map(|(t, used, quota)| json!({"type": t, "used": used, "quota": quota}))
         .collect();
     Ok(Reply::ok(json!({"quotas": {"resources": resources}})))

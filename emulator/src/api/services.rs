@@ -59,9 +59,9 @@ fn status_filter(q: &Query) -> Result<Option<SvcStatus>, ApiError> {
 
 fn matches_filters(s: &Service, q: &Query, status: Option<SvcStatus>) -> bool {
     q.get("endpoint_service_name")
-        .map_or(true, |n| fuzzy(&s.service_name, n))
-        && q.get("id").map_or(true, |id| s.id == id)
-        && status.map_or(true, |st| s.status == st)
+        .is_none_or(|n| fuzzy(&s.service_name, n))
+        && q.get("id").is_none_or(|id| s.id == id)
+        && status.is_none_or(|st| s.status == st)
 }
 
 /// `GET /v1/{project_id}/vpc-endpoint-services`.
@@ -124,8 +124,8 @@ pub(super) fn describe(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> 
         ));
     }
     let found = state.services.values().find(|s| {
-        id.map_or(true, |id| s.id == id)
-            && name.map_or(true, |n| s.service_name.eq_ignore_ascii_case(n))
+        id.is_none_or(|id| s.id == id)
+            && name.is_none_or(|n| s.service_name.eq_ignore_ascii_case(n))
     });
     let s = found.ok_or_else(|| ApiError::no_service(id.or(name).unwrap_or_default()))?;
     Ok(Reply::ok(json!({

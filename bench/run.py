@@ -77,11 +77,11 @@ def minimum_calls(state):
     quota: one read;
     gc: the endpoint list pages, then for each eligible failed endpoint one
       re-read and one delete (the re-read is part of the contract)."""
-    services = state["services"]
+    services = [s for s in state["services"] if s.get("owner") == "provider"]
     pending_allowed = sum(1 for s in services for c in s["connections"]
                           if c["status"] == "pendingAcceptance" and c["domain_id"] in ALLOWED)
     now = datetime.now(timezone.utc)
-    endpoints = [e for e in state["endpoints"] if e.get("project_id", PROJECT) == PROJECT]
+    endpoints = [e for e in state["endpoints"] if e.get("owner") == "provider"]
     eligible = sum(1 for e in endpoints if e["status"] == "failed"
                    and now - parse_time(e["updated_at"]) > timedelta(minutes=MIN_AGE_MINUTES)
                    and not any(t["key"] == "warden-keep" for t in e.get("tags", [])))

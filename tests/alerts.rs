@@ -8,8 +8,8 @@ use vpcep_warden::config::{AlertFormat, Secret};
 use vpcep_warden::dispatch::dispatch;
 use vpcep_warden::events::{Job, Trigger};
 
-use crate::helpers::receiver::Receiver;
 use crate::helpers::*;
+use crate::scripted::{Reply, TestServer};
 
 /// An estate using 143 of 150 endpoints (95.3%: critical) and 2 of 20 services.
 fn near_the_limit() -> serde_json::Value {
@@ -28,16 +28,23 @@ fn quota_tick() -> Trigger {
     }
 }
 
-async fn run_with_hook(
-    format: AlertFormat,
-    statuses: &[u16],
-) -> (Receiver, vpcep_warden::report::Report) {
-    let hook = Receiver::start(statuses, None).await;
+/// A receiver answering the first `failures` requests with 500, then 200,
+/// each after `delay`.
+async fn receiver(failures: usize, delay: Duration) -> TestServer {
+    TestServer::start(move |seen| {
+        let status = if seen.index < failures { 500 } else { 200 };
+        Reply::raw(status, "").delayed(delay)
+    })
+    .await
+}
+
+async fn run_with_hook(format: AlertFormat) -> (TestServer, vpcep_warden::report::Report) {
+    let hook = receiver(0, Duration::ZERO).await;
     let emu = emulator(near_the_limit(), Options::default()).await;
     let mut s = settings(&emu);
     s.alert_webhook_url = Some(Secret::new(format!(
         "{}/hooks/T000/B000/secretpath",
-        hook.base
+        hook.url
     )));
     s.alert_format = format;
     s.max_retries = 2;
@@ -47,8 +54,8 @@ async fn run_with_hook(
 
 #[tokio::test]
 async fn slack_format_posts_one_human_line() {
-    let (hook, report) = run_with_hook(AlertFormat::Slack, &[]).await;
-    let got = hook.received();
+    let (hook, report) = run_with_hook(AlertFormat::Slack).await;
+    let got = hook.requests();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].path, "/hooks/T000/B000/secretpath");
     assert_eq!(
@@ -61,8 +68,8 @@ async fn slack_format_posts_one_human_line() {
 
 #[tokio::test]
 async fn alertmanager_format_posts_the_v2_alert_array() {
-    let (hook, _) = run_with_hook(AlertFormat::Alertmanager, &[]).await;
-    let body = hook.received()[0].json();
+    let (hook, _) = run_with_hook(AlertFormat::Alertmanager).await;
+    let body = hook.requests()[0].json();
     let alert = &body.as_array().expect("an array")[0];
     assert_eq!(
         alert["labels"],
@@ -75,8 +82,8 @@ async fn alertmanager_format_posts_the_v2_alert_array() {
 
 #[tokio::test]
 async fn json_format_posts_the_alert_objects() {
-    let (hook, _) = run_with_hook(AlertFormat::Json, &[]).await;
-    let body = hook.received()[0].json();
+    let (hook, _) = run_with_hook(AlertFormat::Json).await;
+    let body = hook.requests()[0].json();
     assert_eq!(body[0]["type"], "endpoint");
     assert_eq!(body[0]["level"], "critical");
     assert_eq!(body[0]["used"], 143);
@@ -89,23 +96,23 @@ async fn json_format_posts_the_alert_objects() {
 
 #[tokio::test]
 async fn no_alert_is_sent_when_every_quota_is_below_warning() {
-    let hook = Receiver::start(&[], None).await;
+    let hook = receiver(0, Duration::ZERO).await;
     let emu = emulator(
         json!({"quotas": {"endpoint": 150, "endpoint_service": 20}}),
         Options::default(),
     )
     .await;
     let mut s = settings(&emu);
-    s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.base)));
+    s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.url)));
     let report = dispatch(&ctx(s), quota_tick()).await.report;
     assert!(report.alerts.is_empty());
-    assert!(hook.received().is_empty());
+    assert!(hook.requests().is_empty());
     assert!(report.quotas.iter().all(|q| q.level.name() == "ok"));
 }
 
 #[tokio::test]
 async fn a_sink_failing_with_500_is_retried_then_reported_and_other_jobs_run() {
-    let hook = Receiver::start(&[500, 500, 500, 500], None).await;
+    let hook = receiver(4, Duration::ZERO).await;
     let mut scenario = near_the_limit();
     scenario["services"][0]["approval_enabled"] = json!(true);
     scenario["services"][0]["connections"] = json!([pending("e-1", ALLOWED)]);
@@ -117,12 +124,12 @@ async fn a_sink_failing_with_500_is_retried_then_reported_and_other_jobs_run() {
     ));
     let emu = emulator(scenario, Options::default()).await;
     let mut s = settings(&emu);
-    s.alert_webhook_url = Some(Secret::new(format!("{}/hooks/secretpath", hook.base)));
+    s.alert_webhook_url = Some(Secret::new(format!("{}/hooks/secretpath", hook.url)));
     s.max_retries = 2;
     let report = dispatch(&ctx(s), Trigger::Tick { jobs: vec![] })
         .await
         .report;
-    assert_eq!(hook.received().len(), 3, "one try and two retries");
+    assert_eq!(hook.requests().len(), 3, "one try and two retries");
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     assert_eq!(report.errors[0].job, "quota");
     assert!(report.errors[0].message.contains("500"));
@@ -137,14 +144,14 @@ async fn a_sink_failing_with_500_is_retried_then_reported_and_other_jobs_run() {
 
 #[tokio::test]
 async fn a_sink_that_times_out_is_reported() {
-    let hook = Receiver::start(&[], Some(Duration::from_secs(3))).await;
+    let hook = receiver(0, Duration::from_secs(3)).await;
     let emu = emulator(near_the_limit(), Options::default()).await;
     let mut s = settings(&emu);
-    s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.base)));
+    s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.url)));
     s.http_timeout_secs = 1;
     s.max_retries = 1;
     let report = dispatch(&ctx(s), quota_tick()).await.report;
-    assert_eq!(hook.received().len(), 2);
+    assert_eq!(hook.requests().len(), 2);
     assert!(
         report.errors[0].message.contains("timed out"),
         "{:?}",
@@ -154,15 +161,15 @@ async fn a_sink_that_times_out_is_reported() {
 
 #[tokio::test]
 async fn smn_publish_is_signed_with_the_same_credentials() {
-    let smn = Receiver::start(&[], None).await;
+    let smn = receiver(0, Duration::ZERO).await;
     let emu = emulator(near_the_limit(), Options::default()).await;
     let mut s = settings(&emu);
     let urn = format!("urn:smn:cn-north-4:{PROJECT}:vpcep-alerts");
     s.smn_topic_urn = Some(urn.clone());
-    s.smn_endpoint = Some(smn.base.clone());
+    s.smn_endpoint = Some(smn.url.clone());
     let report = dispatch(&ctx(s), quota_tick()).await.report;
     assert_eq!(report.alerts[0].sinks, ["log", "smn"]);
-    let got = smn.received();
+    let got = smn.requests();
     assert_eq!(got.len(), 1);
     let r = &got[0];
     assert_eq!(r.method, "POST");
@@ -177,27 +184,6 @@ async fn smn_publish_is_signed_with_the_same_credentials() {
         .unwrap()
         .contains("endpoint 143/150"));
 
-    let header = |name: &str| {
-        r.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .unwrap()
-    };
-    let mut request = hwcloud_sign::Request::new("POST", &format!("{}{}", smn.base, r.path))
-        .unwrap()
-        .body(r.body.clone());
-    for (k, v) in &r.headers {
-        request = request.header(k, v);
-    }
-    let auth = hwcloud_sign::Authorization::parse(&header("authorization")).unwrap();
-    assert_eq!(auth.access_key, AK);
-    hwcloud_sign::verify(
-        &request,
-        &auth,
-        &hwcloud_sign::SigningKey::new(AK, SK),
-        time::OffsetDateTime::now_utc(),
-        time::Duration::minutes(15),
-    )
-    .expect("the SMN request verifies");
+    r.verify_signature(AK, SK)
+        .expect("the SMN request verifies with the warden's AK/SK");
 }

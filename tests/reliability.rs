@@ -86,7 +86,7 @@ async fn a_tick_under_faults_and_rate_limits_ends_as_a_fault_free_one() {
         estate(),
         Options {
             fault_rate: 0.2,
-            rate_limit: Some(150.0),
+            rate_limit: Some(40.0),
             ..Options::default()
         },
     )
@@ -240,5 +240,50 @@ async fn an_sqs_batch_reports_exactly_the_failed_records() {
             .copied()
             .unwrap_or(0),
         7
+    );
+}
+
+/// An endpoint list whose second page never comes: the first page names a
+/// failed endpoint old enough to delete, but nothing may be deleted on a
+/// half-read list.
+#[tokio::test]
+async fn gc_deletes_nothing_when_the_list_cannot_be_read_whole() {
+    use crate::scripted::{Reply, TestServer};
+    let old_failed = endpoint("ep-old", "failed", &minutes_ago(600), &[]);
+    let server = TestServer::start(move |seen| {
+        let offset = seen.query_value("offset").unwrap_or_default();
+        match (seen.method.as_str(), offset.as_str()) {
+            ("GET", "0") => {
+                let mut page = vec![old_failed.clone()];
+                page.extend((1..1000).map(|i| {
+                    endpoint(&format!("ep-{i}"), "accepted", "2026-01-01T00:00:00Z", &[])
+                }));
+                Reply::ok(json!({"endpoints": page, "total_count": 1500}))
+            }
+            ("GET", _) => Reply::raw(502, "<html><body>Bad Gateway</body></html>"),
+            _ => Reply::error(400, "Test.Unexpected", "only list requests are expected"),
+        }
+    })
+    .await;
+    let mut s = vpcep_warden::config::Settings::for_tests(&server.url, PROJECT, AK, SK);
+    s.max_retries = 1;
+    let report = dispatch(
+        &ctx(s),
+        Trigger::Tick {
+            jobs: vec![vpcep_warden::events::Job::Gc],
+        },
+    )
+    .await
+    .report;
+    assert!(report.deleted.is_empty());
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(
+        report.errors[0].message.contains("502"),
+        "{}",
+        report.errors[0].message
+    );
+    assert!(
+        server.requests().iter().all(|r| r.method == "GET"),
+        "no DELETE was sent"
     );
 }

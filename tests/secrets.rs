@@ -3,11 +3,9 @@
 
 use std::process::Command;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::any;
-use axum::{Json, Router};
 use serde_json::json;
+
+use crate::scripted::{Reply, TestServer};
 
 const SK: &str = "sk-ABSOLUTELY-SECRET-0001";
 const TOKEN: &str = "token-ABSOLUTELY-SECRET-0002";
@@ -16,39 +14,26 @@ const HOOK_PATH: &str = "hookpath-ABSOLUTELY-SECRET-0004";
 
 /// Answers every request with 401 and a canonical request that shows the
 /// security token, as a misbehaving gateway might.
-async fn echo_401(headers: HeaderMap) -> impl IntoResponse {
-    let token = headers
-        .get("x-security-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    (
-        StatusCode::UNAUTHORIZED,
-        [("x-request-id", "req-echo-1")],
-        Json(json!({
-            "error_code": "APIGW.0301",
-            "error_msg": format!("Incorrect IAM authentication information: canonical request: GET\n/\n\nx-security-token:{token}\nauthorization:{auth}")
-        })),
-    )
-}
-
-async fn start_echo_server() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, Router::new().fallback(any(echo_401)))
-            .await
-            .ok();
-    });
-    format!("http://{addr}")
+async fn start_echo_server() -> TestServer {
+    TestServer::start(|seen| {
+        let token = seen.header("x-security-token").unwrap_or("");
+        let auth = seen.header("authorization").unwrap_or("");
+        Reply::json(
+            401,
+            json!({
+                "error_code": "APIGW.0301",
+                "error_msg": format!("Incorrect IAM authentication information: canonical request: GET\n/\n\nx-security-token:{token}\nauthorization:{auth}")
+            }),
+        )
+        .header("X-Request-Id", "req-echo-1")
+    })
+    .await
 }
 
 #[tokio::test]
 async fn no_secret_appears_in_output_with_debug_logging() {
-    let base = start_echo_server().await;
+    let server = start_echo_server().await;
+    let base = server.url.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
             .arg("tick")

@@ -1,7 +1,4 @@
-//! Shared test helpers: an emulator with a small estate, settings for its
-//! provider, and a receiver for alerts.
-
-pub mod receiver;
+//! Shared test helpers: an emulator with a small estate, and settings for its provider.
 
 use serde_json::{json, Value};
 use vpcep_emulator::{Emulator, Options, Scenario};

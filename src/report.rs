@@ -39,9 +39,10 @@ pub struct SkippedEntry {
 }
 
 /// Quota usage level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    #[default]
     Ok,
     Warning,
     Critical,
@@ -89,7 +90,7 @@ pub struct ErrorEntry {
 }
 
 /// The outcome of one invocation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// `tick` or `connection`.
     pub trigger: String,

@@ -5,7 +5,7 @@
 //! (an event only says which service, and maybe which endpoint, to look at),
 //! and the `domain_id` compared is the one the API returns.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -139,22 +139,52 @@ pub async fn sweep(ctx: &Ctx) -> Report {
     report
 }
 
-/// Runs the approve job for each notice concurrently; the reports come back in order.
+/// Runs the approve job for each notice concurrently, at most twice the
+/// request limit at a time (so a sweep of many services holds few connection
+/// lists at once); one report per notice, in order. A task that ended
+/// abnormally still gets its report, with the error.
 pub async fn run_all(ctx: &Ctx, notices: Vec<Notice>) -> Vec<Report> {
+    let limit = 2 * ctx.settings.max_concurrency.max(1);
+    let mut reports: Vec<Option<Report>> = vec![None; notices.len()];
+    let mut targets = HashMap::new();
     let mut set = JoinSet::new();
     for (i, notice) in notices.into_iter().enumerate() {
-        let ctx = ctx.clone();
-        set.spawn(async move { (i, handle(&ctx, &notice).await) });
-    }
-    let mut out: Vec<(usize, Report)> = Vec::new();
-    while let Some(joined) = set.join_next().await {
-        match joined {
-            Ok(pair) => out.push(pair),
-            Err(e) => warn!(error = %e, "an approve task ended abnormally"),
+        while set.len() >= limit {
+            collect_one(&mut set, &targets, &mut reports).await;
         }
+        let ctx = ctx.clone();
+        let target = notice.service_id.clone();
+        let handle = set.spawn(async move { (i, handle(&ctx, &notice).await) });
+        targets.insert(handle.id(), (i, target));
     }
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
+    while !set.is_empty() {
+        collect_one(&mut set, &targets, &mut reports).await;
+    }
+    reports.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+async fn collect_one(
+    set: &mut JoinSet<(usize, Report)>,
+    targets: &HashMap<tokio::task::Id, (usize, String)>,
+    reports: &mut [Option<Report>],
+) {
+    match set.join_next_with_id().await {
+        Some(Ok((_, (i, report)))) => reports[i] = Some(report),
+        Some(Err(e)) => {
+            warn!(error = %e, "an approve task ended abnormally");
+            if let Some((i, service)) = targets.get(&e.id()) {
+                let mut report = Report::new("connection", false);
+                report.error(
+                    "approve",
+                    &format!("service {service}"),
+                    format!("the task ended abnormally: {e}"),
+                    true,
+                );
+                reports[*i] = Some(report);
+            }
+        }
+        None => {}
+    }
 }
 
 /// The approve job for one notice: re-read, plan, apply.
@@ -274,6 +304,7 @@ async fn apply(ctx: &Ctx, service: &str, planned: Vec<Planned>, report: &mut Rep
             push_done(report, action, entry);
             continue;
         }
+        let slot = ctx.action_slot().await;
         if !ctx.has_time() {
             report.error(
                 "approve",
@@ -288,6 +319,7 @@ async fn apply(ctx: &Ctx, service: &str, planned: Vec<Planned>, report: &mut Rep
             let result = client
                 .connection_action(&entry.service_id, &entry.endpoint_id, action)
                 .await;
+            drop(slot);
             (action, entry, result)
         });
     }

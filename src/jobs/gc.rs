@@ -150,6 +150,7 @@ pub async fn run(ctx: &Ctx) -> Report {
     }
     let mut set = JoinSet::new();
     for e in plan.delete {
+        let slot = ctx.action_slot().await;
         if !ctx.has_time() {
             report.gc_skipped.push(SkippedEntry {
                 endpoint_id: e.id,
@@ -159,7 +160,11 @@ pub async fn run(ctx: &Ctx) -> Report {
         }
         let ctx = ctx.clone();
         let rules = rules.clone();
-        set.spawn(async move { recheck_and_delete(&ctx, e, &rules).await });
+        set.spawn(async move {
+            let outcome = recheck_and_delete(&ctx, e, &rules).await;
+            drop(slot);
+            outcome
+        });
     }
     while let Some(joined) = set.join_next().await {
         match joined {

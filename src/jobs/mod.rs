@@ -9,6 +9,8 @@ pub mod quota;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use crate::alerts::Sinks;
 use crate::config::Settings;
 use crate::vpcep::Client;
@@ -21,18 +23,23 @@ pub struct Ctx {
     pub sinks: Arc<Sinks>,
     /// When the invocation must have answered (the Lambda deadline); `None` from the CLI.
     pub deadline: Option<Instant>,
+    /// Bounds the action tasks (accept, reject, delete) alive at once, so
+    /// memory follows the concurrency limit, not the size of the estate.
+    actions: Arc<Semaphore>,
 }
 
 impl Ctx {
     /// Builds the client and the sinks once; they are kept across warm invocations.
     pub fn new(settings: Settings) -> Result<Self, crate::vpcep::ApiError> {
         let client = Client::from_settings(&settings)?;
+        let settings_concurrency = settings.max_concurrency.max(1);
         let sinks = Sinks::from_settings(&settings, &client);
         Ok(Self {
             settings: Arc::new(settings),
             client,
             sinks: Arc::new(sinks),
             deadline: None,
+            actions: Arc::new(Semaphore::new(2 * settings_concurrency)),
         })
     }
 
@@ -55,6 +62,16 @@ impl Ctx {
                 deadline.saturating_duration_since(Instant::now()) > reserve
             }
         }
+    }
+
+    /// Waits for room to start one more action task. Twice the request limit:
+    /// enough to keep every request slot busy, few enough to stay small.
+    pub async fn action_slot(&self) -> OwnedSemaphorePermit {
+        self.actions
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the action semaphore is never closed")
     }
 
     /// Whether this run only plans.

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod check;
+mod cli;
 mod client;
 mod events;
 mod helpers;

@@ -54,32 +54,40 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    if let Command::Demo = cli.command {
-        return demo().await;
-    }
-    let mut settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    settings.dry_run |= cli.dry_run;
-    if let Command::Check = cli.command {
-        return check(&settings).await;
-    }
-    let ctx = match Ctx::new(settings) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
+    let dry_run = cli.dry_run;
     match cli.command {
-        Command::Invoke { file } => invoke(&ctx, &file).await,
-        Command::Tick { jobs } => tick(&ctx, jobs).await,
-        Command::Check | Command::Demo => unreachable!("handled above"),
+        Command::Demo => demo().await,
+        Command::Check => match load(dry_run) {
+            Ok(settings) => check(&settings).await,
+            Err(code) => code,
+        },
+        Command::Invoke { file } => match load(dry_run).and_then(context) {
+            Ok(ctx) => invoke(&ctx, &file).await,
+            Err(code) => code,
+        },
+        Command::Tick { jobs } => match load(dry_run).and_then(context) {
+            Ok(ctx) => tick(&ctx, jobs).await,
+            Err(code) => code,
+        },
     }
+}
+
+/// The settings from the environment (`--dry-run` added), or exit code 2
+/// after saying what is wrong.
+fn load(dry_run: bool) -> Result<Settings, ExitCode> {
+    let mut settings = Settings::from_env().map_err(bad_input)?;
+    settings.dry_run |= dry_run;
+    Ok(settings)
+}
+
+/// The jobs' context for `settings`, or exit code 2 after saying why not.
+fn context(settings: Settings) -> Result<Ctx, ExitCode> {
+    Ctx::new(settings).map_err(bad_input)
+}
+
+fn bad_input(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 async fn invoke(ctx: &Ctx, file: &str) -> ExitCode {

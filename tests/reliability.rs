@@ -95,6 +95,10 @@ async fn a_tick_under_faults_and_rate_limits_ends_as_a_fault_free_one() {
     let report = dispatch(&faulty_ctx, tick()).await.report;
     assert!(report.errors.is_empty(), "{:?}", report.errors.first());
     let stats = faulty.stats();
+    eprintln!(
+        "faults injected: {} x 500 EndPoint.0001, {} x 400 EndPoint.0022 over {} requests",
+        stats.faulted, stats.rate_limited, stats.total
+    );
     assert!(
         stats.faulted > 0 && stats.rate_limited > 0,
         "faults were injected: {stats:?}"

@@ -282,3 +282,29 @@ async fn a_tick_with_a_failing_api_reports_errors_and_changes_nothing() {
     );
     assert!(report.approved.is_empty() && report.deleted.is_empty());
 }
+
+#[tokio::test]
+async fn service_whitelist_records_approve_but_a_star_record_never_does() {
+    let listed = "0b000000000000000000000000000b01";
+    let scenario = json!({"services": [{"id": SERVICE, "owner": "provider", "service_name": "orders",
+        "approval_enabled": true, "permissions": [format!("iam:domain::{listed}"), "*"],
+        "connections": [pending("e-listed", listed), pending("e-stranger", STRANGER)]}]});
+    let emu = emulator(scenario, Options::default()).await;
+    let mut s = settings(&emu);
+    s.allowed_domains.clear();
+    s.allow_service_whitelist = true;
+    let ctx = ctx(s);
+    let report = dispatch(&ctx, tick(&[Job::Approve])).await.report;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let approved: Vec<_> = report
+        .approved
+        .iter()
+        .map(|e| e.endpoint_id.as_str())
+        .collect();
+    assert_eq!(approved, ["e-listed"]);
+    assert_eq!(report.left_pending[0].endpoint_id, "e-stranger");
+    assert_eq!(
+        connection_statuses(&ctx, SERVICE).await["e-stranger"],
+        "pendingAcceptance"
+    );
+}

@@ -142,47 +142,50 @@ pub async fn sweep(ctx: &Ctx) -> Report {
 /// Runs the approve job for each notice concurrently, at most twice the
 /// request limit at a time (so a sweep of many services holds few connection
 /// lists at once); one report per notice, in order. A task that ended
-/// abnormally still gets its report, with the error.
+/// abnormally still gets a report, with the error.
 pub async fn run_all(ctx: &Ctx, notices: Vec<Notice>) -> Vec<Report> {
     let limit = 2 * ctx.settings.max_concurrency.max(1);
     let mut reports: Vec<Option<Report>> = vec![None; notices.len()];
-    let mut targets = HashMap::new();
+    let mut slots = HashMap::new();
     let mut set = JoinSet::new();
-    for (i, notice) in notices.into_iter().enumerate() {
+    for (i, notice) in notices.iter().enumerate() {
         while set.len() >= limit {
-            collect_one(&mut set, &targets, &mut reports).await;
+            collect_one(&mut set, &slots, &mut reports).await;
         }
-        let ctx = ctx.clone();
-        let target = notice.service_id.clone();
-        let handle = set.spawn(async move { (i, handle(&ctx, &notice).await) });
-        targets.insert(handle.id(), (i, target));
+        let (ctx, notice) = (ctx.clone(), notice.clone());
+        let task = set.spawn(async move { handle(&ctx, &notice).await });
+        slots.insert(task.id(), i);
     }
     while !set.is_empty() {
-        collect_one(&mut set, &targets, &mut reports).await;
+        collect_one(&mut set, &slots, &mut reports).await;
     }
-    reports.into_iter().map(Option::unwrap_or_default).collect()
+    reports
+        .into_iter()
+        .zip(&notices)
+        .map(|(report, notice)| {
+            report.unwrap_or_else(|| {
+                let mut failed = Report::new("connection", ctx.dry_run());
+                let target = format!("service {}", notice.service_id);
+                failed.error("approve", &target, "the task ended abnormally".into(), true);
+                failed
+            })
+        })
+        .collect()
 }
 
+/// Waits for one task and files its report in the notice's slot.
 async fn collect_one(
-    set: &mut JoinSet<(usize, Report)>,
-    targets: &HashMap<tokio::task::Id, (usize, String)>,
+    set: &mut JoinSet<Report>,
+    slots: &HashMap<tokio::task::Id, usize>,
     reports: &mut [Option<Report>],
 ) {
     match set.join_next_with_id().await {
-        Some(Ok((_, (i, report)))) => reports[i] = Some(report),
-        Some(Err(e)) => {
-            warn!(error = %e, "an approve task ended abnormally");
-            if let Some((i, service)) = targets.get(&e.id()) {
-                let mut report = Report::new("connection", false);
-                report.error(
-                    "approve",
-                    &format!("service {service}"),
-                    format!("the task ended abnormally: {e}"),
-                    true,
-                );
-                reports[*i] = Some(report);
+        Some(Ok((id, report))) => {
+            if let Some(&i) = slots.get(&id) {
+                reports[i] = Some(report);
             }
         }
+        Some(Err(e)) => warn!(error = %e, "an approve task ended abnormally"),
         None => {}
     }
 }

@@ -36,7 +36,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::scenario::GenerateSpec;
 use crate::state::{
-    ip_for, new_hex_id, new_uuid, Endpoint, EpStatus, Port, Service, State, SvcStatus, Tag,
+    new_hex_id, new_uuid, Endpoint, EpStatus, NewEndpoint, Port, Service, State, SvcStatus, Tag,
 };
 use crate::Error;
 
@@ -201,23 +201,16 @@ fn connection(
     status: EpStatus,
     at: OffsetDateTime,
 ) -> Endpoint {
-    let marker_id = state.take_marker();
-    let project_id = match state.account_by_domain(&domain_id) {
-        Some(a) => a.project_id.clone(),
-        None => new_hex_id(rng),
-    };
-    Endpoint {
-        id: new_uuid(rng),
+    let id = new_uuid(rng);
+    let new = NewEndpoint {
+        id,
         service_id: service_id.to_owned(),
         domain_id,
-        project_id,
-        vpc_id: new_uuid(rng),
-        subnet_id: new_uuid(rng),
-        ip: ip_for(marker_id),
-        marker_id,
+        project_id: None,
+        marker_id: None,
         created_at: at,
         updated_at: at,
         status,
-        ..Endpoint::default()
-    }
+    };
+    state.new_endpoint(rng, new)
 }

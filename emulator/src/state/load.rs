@@ -182,22 +182,29 @@ impl State {
             return Err(bad(format!("{at}.id: {id:?} is used twice")));
         }
         let status = parse_ep_status(spec.status.as_deref(), EpStatus::Accepted, at)?;
-        let created_at = parse_time(spec.created_at.as_deref(), now, &format!("{at}.created_at"))?;
-        let updated_at = parse_time(
+        let (created_at, updated_at) = times(
+            spec.created_at.as_deref(),
             spec.updated_at.as_deref(),
-            created_at,
-            &format!("{at}.updated_at"),
+            now,
+            at,
         )?;
-        let marker_id = spec.marker_id.unwrap_or_else(|| self.take_marker());
+        let base = self.new_endpoint(
+            rng,
+            NewEndpoint {
+                id,
+                service_id: spec.endpoint_service_id.clone().unwrap_or_default(),
+                domain_id: owner.domain_id.clone(),
+                project_id: Some(owner.project_id.clone()),
+                marker_id: spec.marker_id,
+                created_at,
+                updated_at,
+                status,
+            },
+        );
         let ep = Endpoint {
-            id,
-            service_id: spec.endpoint_service_id.clone().unwrap_or_default(),
-            domain_id: owner.domain_id.clone(),
-            project_id: owner.project_id.clone(),
-            vpc_id: spec.vpc_id.clone().unwrap_or_else(|| new_uuid(rng)),
-            subnet_id: spec.subnet_id.clone().unwrap_or_else(|| new_uuid(rng)),
-            ip: spec.ip.clone().unwrap_or_else(|| ip_for(marker_id)),
-            marker_id,
+            vpc_id: spec.vpc_id.clone().unwrap_or(base.vpc_id.clone()),
+            subnet_id: spec.subnet_id.clone().unwrap_or(base.subnet_id.clone()),
+            ip: spec.ip.clone().unwrap_or(base.ip.clone()),
             enable_dns: spec.enable_dns,
             tags: spec
                 .tags
@@ -208,10 +215,7 @@ impl State {
                 })
                 .collect(),
             description: spec.description.clone().unwrap_or_default(),
-            created_at,
-            updated_at,
-            status,
-            ..Endpoint::default()
+            ..base
         };
         self.insert_endpoint(ep);
         Ok(())
@@ -242,31 +246,26 @@ impl State {
             EpStatus::Accepted
         };
         let status = parse_ep_status(spec.status.as_deref(), default_status, at)?;
-        let domain_id = spec.domain_id.clone().unwrap_or_else(|| new_hex_id(rng));
-        let project_id = self
-            .account_by_domain(&domain_id)
-            .map_or_else(|| new_hex_id(rng), |a| a.project_id.clone());
-        let created_at = parse_time(spec.created_at.as_deref(), now, &format!("{at}.created_at"))?;
-        let updated_at = parse_time(
+        let (created_at, updated_at) = times(
+            spec.created_at.as_deref(),
             spec.updated_at.as_deref(),
-            created_at,
-            &format!("{at}.updated_at"),
+            now,
+            at,
         )?;
-        let marker_id = spec.marker_id.unwrap_or_else(|| self.take_marker());
-        let ep = Endpoint {
-            id: spec.endpoint_id.clone().unwrap_or_else(|| new_uuid(rng)),
+        let id = spec.endpoint_id.clone().unwrap_or_else(|| new_uuid(rng));
+        let new = NewEndpoint {
+            id,
             service_id: service_id.to_owned(),
-            domain_id,
-            project_id,
-            vpc_id: new_uuid(rng),
-            subnet_id: new_uuid(rng),
-            ip: ip_for(marker_id),
-            marker_id,
-            description: spec.description.clone().unwrap_or_default(),
+            domain_id: spec.domain_id.clone().unwrap_or_else(|| new_hex_id(rng)),
+            project_id: None,
+            marker_id: spec.marker_id,
             created_at,
             updated_at,
             status,
-            ..Endpoint::default()
+        };
+        let ep = Endpoint {
+            description: spec.description.clone().unwrap_or_default(),
+            ..self.new_endpoint(rng, new)
         };
         self.insert_endpoint(ep);
         Ok(())
@@ -329,6 +328,58 @@ fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
 }
 
 /// A private address derived from the marker id, so that it is stable.
+/// `created_at` (default `now`) and `updated_at` (default `created_at`) of a scenario entry.
+fn times(
+    created: Option<&str>,
+    updated: Option<&str>,
+    now: OffsetDateTime,
+    at: &str,
+) -> Result<(OffsetDateTime, OffsetDateTime), Error> {
+    let created_at = parse_time(created, now, &format!("{at}.created_at"))?;
+    let updated_at = parse_time(updated, created_at, &format!("{at}.updated_at"))?;
+    Ok((created_at, updated_at))
+}
+
+/// What a new endpoint is made of; the rest (VPC, subnet, address) is generated.
+pub(crate) struct NewEndpoint {
+    pub id: String,
+    pub service_id: String,
+    pub domain_id: String,
+    /// The owner's project; `None` takes the project of the account with
+    /// `domain_id`, or a generated one for a domain that is no account's.
+    pub project_id: Option<String>,
+    /// `None` takes the next marker.
+    pub marker_id: Option<u64>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub status: EpStatus,
+}
+
+impl State {
+    /// A new endpoint (not yet inserted) with a fresh VPC, subnet and address.
+    pub(crate) fn new_endpoint(&mut self, rng: &mut StdRng, new: NewEndpoint) -> Endpoint {
+        let marker_id = new.marker_id.unwrap_or_else(|| self.take_marker());
+        let project_id = new.project_id.unwrap_or_else(|| {
+            self.account_by_domain(&new.domain_id)
+                .map_or_else(|| new_hex_id(rng), |a| a.project_id.clone())
+        });
+        Endpoint {
+            id: new.id,
+            service_id: new.service_id,
+            domain_id: new.domain_id,
+            project_id,
+            vpc_id: new_uuid(rng),
+            subnet_id: new_uuid(rng),
+            ip: ip_for(marker_id),
+            marker_id,
+            created_at: new.created_at,
+            updated_at: new.updated_at,
+            status: new.status,
+            ..Endpoint::default()
+        }
+    }
+}
+
 pub(crate) fn ip_for(marker_id: u64) -> String {
     format!("192.168.{}.{}", (marker_id >> 8) & 0xff, marker_id & 0xff)
 }

@@ -15,7 +15,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-pub(crate) use load::ip_for;
+pub(crate) use load::{ip_for, NewEndpoint};
 pub(crate) use model::*;
 
 /// Which record a queued transition belongs to.

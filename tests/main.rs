@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod events;
 mod helpers;
+mod hostile;
 mod iam;
 mod jobs;
 mod reliability;

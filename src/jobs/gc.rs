@@ -36,6 +36,12 @@ pub struct Plan {
 
 /// Why `endpoint` must not be deleted now, or `None` when it may be (the cap aside).
 pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
+    if matches!(endpoint.id.trim(), "" | "." | "..") {
+        return Some(format!(
+            "id {:?} cannot name one endpoint (it would address the whole collection); left alone",
+            endpoint.id
+        ));
+    }
     if endpoint.status != FAILED {
         return Some(format!("status is {:?}, not failed", endpoint.status));
     }
@@ -205,6 +211,15 @@ async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outco
         }
         Err(e) => return Outcome::Failed(listed.id, e),
     };
+    if current.id != listed.id {
+        return Outcome::Skipped(SkippedEntry {
+            reason: format!(
+                "the re-read answer describes endpoint {:?}, not the one listed; left alone",
+                current.id
+            ),
+            endpoint_id: listed.id,
+        });
+    }
     if let Some(reason) = refusal(&current, rules) {
         return Outcome::Skipped(SkippedEntry {
             endpoint_id: listed.id,

@@ -21,6 +21,37 @@ use super::retry::Backoff;
 use super::Client;
 use crate::config::Secret;
 
+/// The largest answer body read (16 MiB, sixteen times a page of 1,000
+/// endpoints): a larger one is refused, so no answer can drive the memory of
+/// a 256 MB function past its limit.
+pub(crate) const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// Reads a body of at most `cap` bytes, chunk by chunk, never buffering more.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiErrorKind> {
+    let status = response.status().as_u16();
+    let too_large = |size: String| ApiErrorKind::Invalid {
+        detail: format!(
+            "the HTTP {status} answer of {size} is larger than the {} MiB one answer may hold",
+            cap >> 20
+        ),
+    };
+    if let Some(length) = response.content_length().filter(|&n| n > cap as u64) {
+        return Err(too_large(format!("{length} bytes")));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| ApiErrorKind::Transport { source })?
+    {
+        if body.len() + chunk.len() > cap {
+            return Err(too_large(format!("more than {cap} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The state shared by every clone of a [`Client`].
 pub(super) struct Inner {
     pub(super) http: reqwest::Client,
@@ -54,6 +85,16 @@ impl Client {
         segments: &[&str],
         query: &[(&str, &str)],
     ) -> Result<Url, ApiError> {
+        if let Some(bad) = segments.iter().find(|s| matches!(**s, "" | "." | "..")) {
+            // Such a segment would collapse the path onto the collection.
+            return Err(ApiError::new(
+                action,
+                target,
+                ApiErrorKind::Invalid {
+                    detail: format!("{bad:?} is not an id the API can be asked about"),
+                },
+            ));
+        }
         let mut url = self.inner.base.clone();
         url.path_segments_mut()
             .map_err(|()| {
@@ -105,7 +146,7 @@ impl Client {
     }
 
     /// Walks a list with `limit=1000` (500 for whitelist records) and `offset`
-    /// until `total_count` items are read.
+    /// to its end, each item handed over once (see [`Pager`]).
     pub(super) async fn for_each_page<T: DeserializeOwned, F: FnMut(Vec<T>)>(
         &self,
         action: &'static str,
@@ -135,10 +176,17 @@ impl Client {
             };
             let count: Count = serde_json::from_value(page)
                 .map_err(|e| self.decode_error(action, &target, &answer, e))?;
-            let items: Vec<T> = serde_json::from_value(items)
+            let items: Vec<Value> = serde_json::from_value(items)
+                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
+            let listed = items.len() as u64;
+            let items = items
+                .into_iter()
+                .filter(|item| pager.is_new(item.get("id").and_then(Value::as_str)))
+                .map(serde_json::from_value)
+                .collect::<Result<Vec<T>, _>>()
                 .map_err(|e| self.decode_error(action, &target, &answer, e))?;
             let more = pager
-                .advance(items.len() as u64, count.total_count)
+                .advance(listed, items.len() as u64, count.total_count)
                 .map_err(|detail| {
                     ApiError::new(
                         action,
@@ -295,11 +343,17 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let kind = match self.attempt(method, url, body, authn).await {
+            let Failed { kind, retry_after } = match self.attempt(method, url, body, authn).await {
                 Ok(answer) => return Ok(answer),
-                Err(kind) => kind,
+                Err(failed) => failed,
             };
-            let wait = self.inner.backoff.delay(attempts - 1);
+            // The server's `Retry-After` (429, 503) is waited out, up to a
+            // minute; the deadline check below still applies.
+            let wait = self
+                .inner
+                .backoff
+                .delay(attempts - 1)
+                .max(retry_after.unwrap_or_default().min(MAX_RETRY_AFTER));
             let out_of_time = !self.has_time_after(wait) && kind.is_retryable();
             if !kind.is_retryable() || attempts > self.inner.max_retries || out_of_time {
                 let mut error = ApiError::new(action, target, kind);
@@ -325,14 +379,14 @@ impl Client {
         url: &Url,
         body: &[u8],
         authn: &Authn<'_>,
-    ) -> Result<Answer, ApiErrorKind> {
+    ) -> Result<Answer, Failed> {
         // Signed after the permit is held, so a long wait cannot age the
         // signing time. The semaphore is never closed: acquiring only waits.
         let _permit = self.inner.permits.acquire().await.ok();
         // Checked with the permit held: a request that waited in line may no
         // longer fit before the invocation's deadline, and must not start.
         if !self.has_time_after(Duration::ZERO) {
-            return Err(ApiErrorKind::Deadline);
+            return Err(ApiErrorKind::Deadline.into());
         }
         let headers = self.inner.auth.headers(
             authn,
@@ -360,18 +414,19 @@ impl Client {
             .get("X-Request-Id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| ApiErrorKind::Transport { source })?
-            .to_vec();
+        let body = read_capped(response, MAX_ANSWER_BYTES).await?;
         tracing::debug!(method = %method, path = url.path(), status, elapsed_ms = started.elapsed().as_millis() as u64, "api request");
         if !(200..300).contains(&status) {
             let mut secrets = self.inner.auth.secrets();
             if let Authn::Token(token) = authn {
                 secrets.push(token.expose());
             }
-            return Err(map_error_answer(status, request_id, &body, &secrets));
+            return Err(Failed {
+                kind: map_error_answer(status, request_id, &body, &secrets),
+                retry_after: matches!(status, 429 | 503)
+                    .then(|| retry_after(&headers, OffsetDateTime::now_utc()))
+                    .flatten(),
+            });
         }
         Ok(Answer {
             headers,
@@ -379,5 +434,63 @@ impl Client {
             status,
             request_id,
         })
+    }
+}
+
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A failed attempt, with the wait the server asked for.
+struct Failed {
+    kind: ApiErrorKind,
+    retry_after: Option<Duration>,
+}
+
+impl From<ApiErrorKind> for Failed {
+    fn from(kind: ApiErrorKind) -> Self {
+        Self {
+            kind,
+            retry_after: None,
+        }
+    }
+}
+
+/// The `Retry-After` header: delay seconds or an HTTP date (RFC 9110 10.2.3).
+fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
+    let value = headers.get("Retry-After")?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    Some((at - now).try_into().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("Retry-After", value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_an_http_date() {
+        let now = time::macros::datetime!(2026-11-24 10:00:00 UTC);
+        assert_eq!(
+            retry_after(&headers("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&headers("Tue, 24 Nov 2026 10:00:30 GMT"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after(&headers("Tue, 24 Nov 2026 09:00:00 GMT"), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

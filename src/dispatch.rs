@@ -96,10 +96,16 @@ async fn connections(ctx: &Ctx, records: Vec<crate::events::Record>) -> Outcome 
             }
         }
     }
-    for (part, id) in approve::run_all(ctx, notices).await.into_iter().zip(ids) {
-        if !part.is_clean() {
+    // Repeated notices (an SQS batch, a re-delivered SNS message) are worked
+    // once; each record still succeeds or fails with the work that covers it.
+    let (unique, covering) = approve::distinct(&notices);
+    let parts = approve::run_all(ctx, unique).await;
+    for (&part, id) in covering.iter().zip(ids) {
+        if !parts[part].is_clean() {
             failed_records.extend(id);
         }
+    }
+    for part in parts {
         report.merge(part);
     }
     Outcome {

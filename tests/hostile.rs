@@ -274,3 +274,45 @@ async fn overlapping_ticks_over_changing_multi_page_lists_finish_without_errors(
     assert!(left.iter().all(|e| e.status != "failed"));
     assert_eq!(left.len(), 2600 - 289);
 }
+
+#[tokio::test]
+async fn a_batch_repeating_notices_acts_once_and_answers_every_record() {
+    use vpcep_warden::events::{Notice, Record};
+    let connections: Vec<Value> = (0..4)
+        .map(|i| helpers::pending(&format!("e-{i}"), helpers::ALLOWED))
+        .collect();
+    let emu = helpers::emulator(
+        json!({"services": [{"id": helpers::SERVICE, "owner": "provider", "service_name": "svc",
+                             "approval_enabled": true, "connections": connections}]}),
+        Options::default(),
+    )
+    .await;
+    let ctx = helpers::ctx(helpers::settings(&emu));
+    let record = |id: &str, endpoint: Option<&str>| Record {
+        id: Some(id.into()),
+        notice: Ok(Notice {
+            service_id: helpers::SERVICE.into(),
+            endpoint_id: endpoint.map(str::to_owned),
+        }),
+    };
+    let records = vec![
+        record("m1", Some("e-0")),
+        record("m2", Some("e-0")),
+        record("m3", None),
+        record("m4", None),
+        record("m5", Some("e-1")),
+    ];
+    let out = dispatch(&ctx, Trigger::Connections(records)).await;
+    assert!(out.failed_records.is_empty(), "{:?}", out.report.errors);
+    let mut approved: Vec<&str> = out
+        .report
+        .approved
+        .iter()
+        .map(|a| a.endpoint_id.as_str())
+        .collect();
+    approved.sort_unstable();
+    assert_eq!(approved, ["e-0", "e-1", "e-2", "e-3"], "each endpoint once");
+    let stats = emu.stats().by_operation;
+    assert_eq!(stats.get("connection_action").copied(), Some(4));
+    assert_eq!(stats.get("list_connections").copied(), Some(1), "{stats:?}");
+}

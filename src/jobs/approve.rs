@@ -139,6 +139,38 @@ pub async fn sweep(ctx: &Ctx) -> Report {
     report
 }
 
+/// The distinct work in a batch of notices: a service named without an
+/// endpoint is swept once and covers every notice of that service; an
+/// endpoint named twice is handled once. Returns the notices to run and, for
+/// each notice given, the index of the one that covers it.
+pub fn distinct(notices: &[Notice]) -> (Vec<Notice>, Vec<usize>) {
+    let swept: HashSet<&str> = notices
+        .iter()
+        .filter(|n| n.endpoint_id.is_none())
+        .map(|n| n.service_id.as_str())
+        .collect();
+    let mut unique: Vec<Notice> = Vec::new();
+    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let covering = notices
+        .iter()
+        .map(|n| {
+            let key = if swept.contains(n.service_id.as_str()) {
+                (n.service_id.clone(), None)
+            } else {
+                (n.service_id.clone(), n.endpoint_id.clone())
+            };
+            *index.entry(key.clone()).or_insert_with(|| {
+                unique.push(Notice {
+                    service_id: key.0,
+                    endpoint_id: key.1,
+                });
+                unique.len() - 1
+            })
+        })
+        .collect();
+    (unique, covering)
+}
+
 /// Runs the approve job for each notice concurrently, at most twice the
 /// request limit at a time (so a sweep of many services holds few connection
 /// lists at once); one report per notice, in order. A task that ended
@@ -364,6 +396,35 @@ fn push_done(report: &mut Report, action: ConnectionAction, entry: ConnectionEnt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn notice(service: &str, endpoint: Option<&str>) -> Notice {
+        Notice {
+            service_id: service.into(),
+            endpoint_id: endpoint.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn repeated_notices_are_worked_once_and_a_sweep_covers_its_service() {
+        let notices = [
+            notice("s1", Some("e1")),
+            notice("s1", Some("e1")),
+            notice("s2", Some("e2")),
+            notice("s2", None),
+            notice("s3", Some("e3")),
+            notice("s2", Some("e4")),
+        ];
+        let (unique, covering) = distinct(&notices);
+        assert_eq!(
+            unique,
+            [
+                notice("s1", Some("e1")),
+                notice("s2", None),
+                notice("s3", Some("e3"))
+            ]
+        );
+        assert_eq!(covering, [0, 0, 1, 1, 2, 1]);
+    }
 
     fn conn(id: &str, domain: &str, status: &str) -> Connection {
         serde_json::from_value(serde_json::json!({

@@ -175,7 +175,10 @@ async fn smn_publish_is_signed_with_the_same_credentials() {
     assert_eq!(r.method, "POST");
     assert_eq!(
         r.path,
-        format!("/v2/{PROJECT}/notifications/topics/{urn}/publish")
+        format!(
+            "/v2/{PROJECT}/notifications/topics/{}/publish",
+            urn.replace(':', "%3A")
+        )
     );
     let body = r.json();
     assert!(body["subject"].as_str().unwrap().contains("critical"));

@@ -13,3 +13,4 @@ mod reliability;
 mod scripted;
 mod secrets;
 mod settings;
+mod settings_hardening;

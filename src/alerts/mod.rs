@@ -80,9 +80,11 @@ impl Sinks {
             (Some(urn), Some(endpoint)) => Some(Smn {
                 client: client.clone(),
                 publish_url: format!(
-                    "{}/v2/{}/notifications/topics/{urn}/publish",
+                    "{}/v2/{}/notifications/topics/{}/publish",
                     endpoint.trim_end_matches('/'),
-                    settings.project_id
+                    settings.project_id,
+                    // As the official SMN SDK sends it: `:` as `%3A`.
+                    urn.replace(':', "%3A")
                 ),
             }),
             _ => None,

@@ -65,6 +65,9 @@ struct Raw {
     warden_dry_run: Option<String>,
 }
 
+/// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
+const MAX_GC_MIN_AGE_MINUTES: u64 = 525_600;
+
 /// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
 pub const SERVICE_WHITELIST: &str = "service-whitelist";
 
@@ -102,14 +105,15 @@ impl Settings {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let vars = vars
+        let vars: Vec<(String, String)> = vars
             .into_iter()
-            .inspect(|(k, _)| {
-                if k.starts_with("WARDEN_") && !KNOWN.contains(&k.as_str()) {
-                    tracing::warn!(variable = %k, "unknown WARDEN_ variable ignored (misspelt?)");
-                }
-            })
-            .filter(|(k, v)| is_ours(k) && !v.trim().is_empty());
+            .filter(|(k, v)| is_ours(k) && !v.trim().is_empty())
+            .collect();
+        // Other HUAWEICLOUD_SDK_ variables belong to the official SDKs: left alone.
+        let unknown = |k: &str| k.to_ascii_uppercase().starts_with("WARDEN_") && !is_known(k);
+        if let Some((name, _)) = vars.iter().find(|(k, _)| unknown(k)) {
+            return Err(unknown_variable(name));
+        }
         let raw: Raw = envy::from_iter(vars).map_err(|e| {
             ConfigError::new(
                 "environment",
@@ -118,6 +122,88 @@ impl Settings {
         })?;
         raw.validate()
     }
+}
+
+/// A credential with surrounding white space trimmed (a secret file's
+/// trailing newline); one with a control character left inside is refused
+/// without showing it.
+fn credential(
+    variable: &'static str,
+    value: Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let Some(value) = text(value) else {
+        return Ok(None);
+    };
+    if value.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            variable,
+            format!("{variable} holds a control character (a line break, tab or NUL) inside it: set it again without one (the value is not shown)"),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// `urn:smn:REGION:PROJECT:NAME`, as the SMN console shows a topic's URN.
+fn smn_topic_urn(urn: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = urn.split(':').collect();
+    let ok = match parts.as_slice() {
+        ["urn", "smn", region, project, name] => {
+            !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && is_plain_id(project)
+                && name.len() <= 255
+                && is_plain_id(name)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            "WARDEN_SMN_TOPIC_URN",
+            format!("WARDEN_SMN_TOPIC_URN must be a topic URN urn:smn:REGION:PROJECT:NAME such as urn:smn:cn-north-4:0605767b5d00d3b22f5cc0137f2fa7e2:vpcep-alerts, got {urn:?}"),
+        ))
+    }
+}
+
+/// Whether `name` is one of [`KNOWN`] (in any case, as envy reads them).
+fn is_known(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    KNOWN.contains(&upper.as_str())
+}
+
+/// A `WARDEN_` variable the settings do not read: refused,
+/// since a misspelt `WARDEN_DRY_RUN` silently ignored means real deletions.
+fn unknown_variable(name: &str) -> ConfigError {
+    let upper = name.to_ascii_uppercase();
+    let nearest = KNOWN
+        .iter()
+        .map(|k| (edit_distance(&upper, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!(": did you mean {k}?"))
+        .unwrap_or_else(|| ": README.md lists the settings; unset it".to_owned());
+    ConfigError::new("environment", format!("{name} is not a setting{nearest}"))
+}
+
+/// Levenshtein distance between two short ASCII names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Whether a variable is one the settings may read.
@@ -162,7 +248,22 @@ const KNOWN: &[&str] = &[
 ];
 
 impl Raw {
-    fn validate(self) -> Result<Settings, ConfigError> {
+    fn validate(mut self) -> Result<Settings, ConfigError> {
+        for (variable, value) in [
+            ("HUAWEICLOUD_SDK_AK", &mut self.huaweicloud_sdk_ak),
+            ("HUAWEICLOUD_SDK_SK", &mut self.huaweicloud_sdk_sk),
+            (
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                &mut self.huaweicloud_sdk_security_token,
+            ),
+            ("WARDEN_AUTH_TOKEN", &mut self.warden_auth_token),
+            ("WARDEN_IAM_USER", &mut self.warden_iam_user),
+            ("WARDEN_IAM_PASSWORD", &mut self.warden_iam_password),
+            ("WARDEN_IAM_DOMAIN", &mut self.warden_iam_domain),
+            ("WARDEN_WEBHOOK_SECRET", &mut self.warden_webhook_secret),
+        ] {
+            *value = credential(variable, value.take())?;
+        }
         let credentials = self.credentials()?;
         let project_id = text(self.huaweicloud_sdk_project_id).ok_or_else(|| {
             ConfigError::new(
@@ -204,6 +305,15 @@ impl Raw {
                 .map(|r| format!("https://smn.{r}.myhuaweicloud.com")),
         };
         let mut allowed_domains = list(self.warden_allowed_domains);
+        if let Some(near) = allowed_domains.iter().find(|d| {
+            *d != SERVICE_WHITELIST
+                && d.to_ascii_lowercase().replace(['_', ' '], "-") == SERVICE_WHITELIST
+        }) {
+            return Err(ConfigError::new(
+                "WARDEN_ALLOWED_DOMAINS",
+                format!("WARDEN_ALLOWED_DOMAINS holds {near:?}: write it exactly {SERVICE_WHITELIST} to allow each service's whitelist (it is not an account ID)"),
+            ));
+        }
         let allow_service_whitelist = allowed_domains.iter().any(|d| d == SERVICE_WHITELIST);
         allowed_domains.retain(|d| d != SERVICE_WHITELIST);
         if let Some(bad) = allowed_domains.iter().find(|d| !is_plain_id(d)) {
@@ -266,7 +376,11 @@ impl Raw {
             )?,
             quota_warn_percent,
             quota_critical_percent,
-            quota_min_free: number("WARDEN_QUOTA_MIN_FREE", self.warden_quota_min_free, 0)?,
+            quota_min_free: number(
+                "WARDEN_QUOTA_MIN_FREE",
+                self.warden_quota_min_free,
+                0..=1_000_000,
+            )?,
             alert_webhook_url,
             alert_format: choice(
                 "WARDEN_ALERT_FORMAT",
@@ -278,7 +392,9 @@ impl Raw {
                 ],
                 AlertFormat::Slack,
             )?,
-            smn_topic_urn: text(self.warden_smn_topic_urn),
+            smn_topic_urn: text(self.warden_smn_topic_urn)
+                .map(|urn| smn_topic_urn(&urn).map(|()| urn))
+                .transpose()?,
             smn_endpoint,
             gc_enabled: choice(
                 "WARDEN_GC",
@@ -289,11 +405,15 @@ impl Raw {
             gc_min_age_minutes: number(
                 "WARDEN_GC_MIN_AGE_MINUTES",
                 self.warden_gc_min_age_minutes,
-                0,
+                0..=MAX_GC_MIN_AGE_MINUTES,
             )?
             .unwrap_or(60),
-            gc_max_deletes: number("WARDEN_GC_MAX_DELETES", self.warden_gc_max_deletes, 0)?
-                .unwrap_or(20),
+            gc_max_deletes: number(
+                "WARDEN_GC_MAX_DELETES",
+                self.warden_gc_max_deletes,
+                0..=10_000,
+            )?
+            .unwrap_or(20),
             gc_keep_tag,
             webhook_secret: self.warden_webhook_secret.map(Secret::new),
             webhook_auth: choice(
@@ -302,15 +422,20 @@ impl Raw {
                 &[("hmac", WebhookAuth::Hmac), ("none", WebhookAuth::None)],
                 WebhookAuth::Hmac,
             )?,
-            max_concurrency: number("WARDEN_MAX_CONCURRENCY", self.warden_max_concurrency, 1)?
-                .unwrap_or(16),
+            max_concurrency: number(
+                "WARDEN_MAX_CONCURRENCY",
+                self.warden_max_concurrency,
+                1..=256,
+            )?
+            .unwrap_or(16),
             http_timeout_secs: number(
                 "WARDEN_HTTP_TIMEOUT_SECS",
                 self.warden_http_timeout_secs,
-                1,
+                1..=300,
             )?
             .unwrap_or(10),
-            max_retries: number("WARDEN_MAX_RETRIES", self.warden_max_retries, 0)?.unwrap_or(4),
+            max_retries: number("WARDEN_MAX_RETRIES", self.warden_max_retries, 0..=10)?
+                .unwrap_or(4),
             dry_run: choice(
                 "WARDEN_DRY_RUN",
                 self.warden_dry_run,

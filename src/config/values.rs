@@ -59,11 +59,12 @@ pub(super) fn percent(
     }
 }
 
-/// A whole number of at least `min`.
+/// A whole number within `range` (each setting's range is in README.md), so
+/// no value can overflow the times and limits built from it.
 pub(super) fn number<T>(
     variable: &'static str,
     value: Option<String>,
-    min: T,
+    range: std::ops::RangeInclusive<T>,
 ) -> Result<Option<T>, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
@@ -72,10 +73,14 @@ where
         return Ok(None);
     };
     match value.parse::<T>() {
-        Ok(n) if n >= min => Ok(Some(n)),
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
         _ => Err(ConfigError::new(
             variable,
-            format!("{variable} must be a whole number of at least {min}, got {value:?}"),
+            format!(
+                "{variable} must be a whole number from {} to {}, got {value:?}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }

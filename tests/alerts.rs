@@ -190,3 +190,28 @@ async fn smn_publish_is_signed_with_the_same_credentials() {
     r.verify_signature(AK, SK)
         .expect("the SMN request verifies with the warden's AK/SK");
 }
+
+#[tokio::test]
+async fn a_redirecting_webhook_is_a_failed_delivery_and_the_url_goes_nowhere() {
+    for status in [302, 307] {
+        let elsewhere = receiver(0, Duration::ZERO).await;
+        let target = format!("{}/collect", elsewhere.url);
+        let hook =
+            TestServer::start(move |_| Reply::raw(status, "").header("Location", &target)).await;
+        let emu = emulator(near_the_limit(), Options::default()).await;
+        let mut s = settings(&emu);
+        s.alert_webhook_url = Some(Secret::new(format!(
+            "{}/hooks/T000/B000/secretpath",
+            hook.url
+        )));
+        let report = dispatch(&ctx(s), quota_tick()).await.report;
+        assert_eq!(hook.count(), 1, "one attempt: a redirect is not retried");
+        assert_eq!(elsewhere.count(), 0, "nothing followed the redirect");
+        assert_eq!(report.alerts[0].sinks, ["log"], "not delivered");
+        let error = &report.errors[0];
+        assert_eq!(error.job, "quota");
+        assert!(error.message.contains("redirect"), "{}", error.message);
+        assert!(error.message.contains("127.0.0.1"), "{}", error.message);
+        assert!(!error.message.contains("secretpath"), "{}", error.message);
+    }
+}

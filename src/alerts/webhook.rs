@@ -17,6 +17,8 @@ pub enum WebhookError {
         status: u16,
         attempts: u32,
     },
+    #[error("alert webhook {host} answered HTTP {status}, a redirect, which is not followed: set WARDEN_ALERT_WEBHOOK_URL to the final address")]
+    Redirect { host: String, status: u16 },
     #[error("alert webhook {host} unreachable after {attempts} attempt(s): {kind}")]
     Transport {
         host: String,
@@ -40,6 +42,10 @@ impl Webhook {
     pub fn new(url: Secret, format: AlertFormat, settings: &Settings) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.http_timeout_secs.max(1)))
+            // A redirect would carry the secret URL onward (in `Referer`) and
+            // turn a POST into a GET: it is a failed delivery instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .unwrap_or_default();
         Self {
@@ -67,6 +73,12 @@ impl Webhook {
             let result = self.http.post(self.url.expose()).json(&body).send().await;
             let retryable = match &result {
                 Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_redirection() => {
+                    return Err(WebhookError::Redirect {
+                        host: self.host(),
+                        status: r.status().as_u16(),
+                    })
+                }
                 Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
                 Err(_) => true,
             };

@@ -172,3 +172,34 @@ async fn a_refused_token_is_dropped_and_the_next_call_gets_a_new_one() {
     client.quotas().await.unwrap();
     assert_eq!(issued.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn an_iam_token_echoed_in_any_answer_is_scrubbed() {
+    // IAM issues a long token; the API answers 2xx with bodies that echo it.
+    const TOKEN: &str = "MIIEhQYJKoZIhvcNAQcCoIIEdjCCBHICAQExDTALBglghkgBZQMEAgEwggLXBgkqhkiG9w0BBwGgggLIBIICxHsidG9rZW4iOnsiZXhwaXJlc19hdCI6IjIwMjYtMTEtMjVUMTA6MDA6MDAuMDAwMDAwWiJ9fQ";
+    let server = TestServer::start(|seen| {
+        if seen.path == "/v3/auth/tokens" {
+            return Reply::json(
+                201,
+                json!({"token": {"expires_at": "2099-01-01T00:00:00Z"}}),
+            )
+            .header("X-Subject-Token", TOKEN);
+        }
+        let echoed = seen.header("X-Auth-Token").unwrap_or_default().to_owned();
+        if seen.path.ends_with("/quotas") {
+            Reply::raw(200, &format!("<html>token {echoed} refused</html>"))
+        } else {
+            Reply::ok(
+                json!({"error_code": "APIGW.0301", "error_msg": format!("bad token {echoed}")}),
+            )
+        }
+    })
+    .await;
+    let client = client_for(&password_settings(&server.url));
+    let not_json = client.quotas().await.unwrap_err().to_string();
+    let error_body = client.get_endpoint("ep-1").await.unwrap_err().to_string();
+    for text in [not_json, error_body] {
+        assert!(!text.contains(&TOKEN[..20]), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+}

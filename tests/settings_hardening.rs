@@ -182,3 +182,14 @@ fn the_smn_topic_urn_must_be_a_topic_urn() {
         Some("urn:smn:cn-north-4:p1:vpcep-alerts")
     );
 }
+
+#[test]
+fn endpoints_with_a_password_in_them_are_refused_without_showing_it() {
+    for variable in ["WARDEN_VPCEP_ENDPOINT", "WARDEN_SMN_ENDPOINT"] {
+        let err = refused(&[(variable, "http://admin:hunter2-pw@127.0.0.1:8080")]);
+        assert_eq!(err.variable(), variable);
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("user name or password"), "{text}");
+    }
+}

@@ -30,6 +30,15 @@ pub(super) fn is_plain_id(id: &str) -> bool {
 /// An http(s) base URL without a trailing slash.
 pub(super) fn http_url(variable: &'static str, value: &str) -> Result<String, ConfigError> {
     let value = value.trim();
+    if let Ok(u) = url::Url::parse(value) {
+        if !u.username().is_empty() || u.password().is_some() {
+            // Refused rather than masked: the value is never shown or stored.
+            return Err(ConfigError::new(
+                variable,
+                format!("{variable} must not hold a user name or password (user:password@host): credentials go in their own variables (the value is not shown)"),
+            ));
+        }
+    }
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() && u.query().is_none() => {
             Ok(value.trim_end_matches('/').to_owned())

@@ -35,6 +35,9 @@ pub(crate) enum Auth {
         password: Secret,
         domain: String,
         cache: Mutex<Option<IamToken>>,
+        /// Every token this process obtained, to be scrubbed from answers
+        /// (a renewed token's predecessor may still be echoed by a slow answer).
+        issued: std::sync::Mutex<Vec<Secret>>,
     },
 }
 
@@ -87,24 +90,44 @@ impl Auth {
                 password: password.clone(),
                 domain: domain.clone(),
                 cache: Mutex::new(None),
+                issued: std::sync::Mutex::new(Vec::new()),
             },
         }
     }
 
-    /// The configured secrets, to be scrubbed from any text the server sends back.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
+    /// The configured secrets and every IAM token obtained, to be scrubbed
+    /// from any text the server sends back.
+    pub(crate) fn secrets(&self) -> Vec<String> {
         match self {
             Self::AkSk {
                 sk, security_token, ..
-            } => [
-                Some(sk.expose()),
-                security_token.as_ref().map(Secret::expose),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-            Self::Token(t) => vec![t.expose()],
-            Self::Password { password, .. } => vec![password.expose()],
+            } => [Some(sk), security_token.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|s| s.expose().to_owned())
+                .collect(),
+            Self::Token(t) => vec![t.expose().to_owned()],
+            Self::Password {
+                password, issued, ..
+            } => {
+                let issued = issued.lock().unwrap_or_else(|e| e.into_inner());
+                std::iter::once(password)
+                    .chain(issued.iter())
+                    .map(|s| s.expose().to_owned())
+                    .collect()
+            }
+        }
+    }
+
+    /// Remembers a token obtained from IAM as a secret to scrub.
+    pub(crate) fn remember(&self, token: &Secret) {
+        if let Self::Password { issued, .. } = self {
+            let mut issued = issued.lock().unwrap_or_else(|e| e.into_inner());
+            // Tokens are renewed daily: the last few are all that can be echoed.
+            if issued.len() >= 4 {
+                issued.remove(0);
+            }
+            issued.push(token.clone());
         }
     }
 

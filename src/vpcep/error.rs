@@ -248,13 +248,13 @@ pub(crate) fn map_error_answer(
     status: u16,
     header_request_id: Option<String>,
     body: &[u8],
-    secrets: &[&str],
+    secrets: &[impl AsRef<str>],
 ) -> ApiErrorKind {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let fields = json.as_ref().and_then(error_fields);
     let (error_code, error_msg, body_request_id) = match fields {
         Some(f) => f,
-        None => (None, excerpt(body), None),
+        None => (None, excerpt(body, secrets), None),
     };
     ApiErrorKind::Api {
         status,
@@ -300,8 +300,9 @@ pub(crate) fn error_fields(v: &Value) -> Option<(Option<String>, String, Option<
 }
 
 /// The start of a body as one line of text.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+pub(crate) fn excerpt(body: &[u8], secrets: &[impl AsRef<str>]) -> String {
+    // Scrubbed before it is cut: a secret straddling the cut leaves nothing.
+    let text = redact(&String::from_utf8_lossy(body), secrets);
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.is_empty() {
         return "empty body".to_owned();
@@ -313,13 +314,19 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     short
 }
 
-/// `text` with every non-empty secret replaced by `<redacted>`, on one line
-/// (line breaks, e.g. of an echoed canonical request, written as `\n`).
-pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+/// `text` with every non-empty secret replaced by `<redacted>`.
+fn redact(text: &str, secrets: &[impl AsRef<str>]) -> String {
     secrets
         .iter()
+        .map(AsRef::as_ref)
         .filter(|s| !s.is_empty())
         .fold(text.to_owned(), |t, s| t.replace(s, "<redacted>"))
+}
+
+/// `text` with every non-empty secret replaced by `<redacted>`, on one line
+/// (line breaks, e.g. of an echoed canonical request, written as `\n`).
+pub(crate) fn scrub(text: &str, secrets: &[impl AsRef<str>]) -> String {
+    redact(text, secrets)
         .replace("\r\n", "\\n")
         .replace(['\n', '\r'], "\\n")
 }
@@ -397,5 +404,14 @@ mod tests {
             multi.to_string(),
             r"HTTP 401 APIGW.0301 fail, canonical request: GET\n/v1/\nhost:x (request id rid)"
         );
+    }
+
+    #[test]
+    fn a_secret_straddling_the_cut_leaves_no_prefix() {
+        let secret = "straddling-secret-value-0123456789";
+        let body = format!("{}{secret} and more", "x".repeat(EXCERPT_CHARS - 10));
+        let short = excerpt(body.as_bytes(), &[secret]);
+        assert!(!short.contains("straddl"), "{short}");
+        assert!(short.ends_with('…'));
     }
 }

@@ -242,7 +242,7 @@ impl Client {
         let kind = ApiErrorKind::Decode {
             status: answer.status,
             request_id: answer.request_id.clone(),
-            excerpt: scrub(&excerpt(&answer.body), &self.inner.auth.secrets()),
+            excerpt: excerpt(&answer.body, &self.inner.auth.secrets()),
             source,
         };
         ApiError::new(action, target, kind)
@@ -286,6 +286,7 @@ impl Client {
             password,
             domain,
             cache,
+            ..
         } = &self.inner.auth
         else {
             return Ok(match &self.inner.auth {
@@ -324,6 +325,7 @@ impl Client {
         let token =
             auth::token_from_answer(&answer.headers, &answer.body, OffsetDateTime::now_utc())
                 .map_err(|kind| ApiError::new(action, target, kind))?;
+        self.inner.auth.remember(&token.value);
         tracing::info!(expires_at = %token.expires_at, "obtained an IAM token");
         let value = token.value.clone();
         *cached = Some(token);
@@ -419,7 +421,7 @@ impl Client {
         if !(200..300).contains(&status) {
             let mut secrets = self.inner.auth.secrets();
             if let Authn::Token(token) = authn {
-                secrets.push(token.expose());
+                secrets.push(token.expose().to_owned());
             }
             return Err(Failed {
                 kind: map_error_answer(status, request_id, &body, &secrets),

@@ -45,7 +45,13 @@ pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
     if endpoint.status != FAILED {
         return Some(format!("status is {:?}, not failed", endpoint.status));
     }
-    if endpoint.tags.iter().any(|t| t.key == rules.keep_tag) {
+    // Tag keys match ignoring case and surrounding spaces: `Warden-Keep` or
+    // ` warden-keep` is surely meant to protect.
+    if endpoint
+        .tags
+        .iter()
+        .any(|t| t.key.trim().eq_ignore_ascii_case(rules.keep_tag.trim()))
+    {
         return Some(format!("tagged {}", rules.keep_tag));
     }
     let Some(updated) = crate::vpcep::parse_time(&endpoint.updated_at) else {
@@ -315,4 +321,16 @@ mod tests {
         assert_eq!(entry.error_code, "EndPoint.2022");
         assert_eq!(entry.error_message, "Failed to create an endpoint.");
     }
+
+    #[test]
+    fn the_keep_tag_matches_whatever_its_case_and_spaces() {
+        let r = rules(10);
+        for key in ["warden-keep", "Warden-Keep", " warden-keep", "WARDEN-KEEP\t"] {
+            let e = ep("e1", "failed", "2026-01-01T00:00:00Z", &[key]);
+            assert!(refusal(&e, &r).is_some_and(|why| why.contains("tagged")), "{key:?}");
+        }
+        let other = ep("e2", "failed", "2026-01-01T00:00:00Z", &["warden-keeper"]);
+        assert_eq!(refusal(&other, &r), None);
+    }
+
 }

@@ -233,3 +233,32 @@ async fn a_domain_id_in_the_event_is_ignored_in_favour_of_the_apis() {
         "pendingAcceptance"
     );
 }
+
+#[tokio::test]
+async fn notices_that_can_never_succeed_get_422_and_api_failures_502() {
+    let emu = emulator(one_pending_each(), Options::default()).await;
+    let mut s = settings(&emu);
+    s.webhook_secret = Some(Secret::new(SECRET));
+    s.service_ids = vec![SERVICE.to_owned()];
+    let ctx = ctx(s);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let post = |body: String| {
+        let event = http_event(&body, now, &sign_webhook(SECRET, now, body.as_bytes()));
+        let ctx = ctx.clone();
+        async move { invoke(&ctx, &event).await }
+    };
+    let unmanaged =
+        post(json!({"service_id": "5e000000-0000-4000-8000-0000000000ff"}).to_string()).await;
+    assert_eq!(status_of(&unmanaged), 422);
+    let no_connection =
+        post(json!({"service_id": SERVICE, "endpoint_id": "e-nobody"}).to_string()).await;
+    assert_eq!(status_of(&no_connection), 422);
+
+    emu.set_faults(Options {
+        fault_rate: 1.0,
+        ..Options::default()
+    })
+    .unwrap();
+    let failing = post(json!({"service_id": SERVICE}).to_string()).await;
+    assert_eq!(status_of(&failing), 502, "worth retrying later");
+}

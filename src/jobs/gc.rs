@@ -325,12 +325,19 @@ mod tests {
     #[test]
     fn the_keep_tag_matches_whatever_its_case_and_spaces() {
         let r = rules(10);
-        for key in ["warden-keep", "Warden-Keep", " warden-keep", "WARDEN-KEEP\t"] {
+        for key in [
+            "warden-keep",
+            "Warden-Keep",
+            " warden-keep",
+            "WARDEN-KEEP\t",
+        ] {
             let e = ep("e1", "failed", "2026-01-01T00:00:00Z", &[key]);
-            assert!(refusal(&e, &r).is_some_and(|why| why.contains("tagged")), "{key:?}");
+            assert!(
+                refusal(&e, &r).is_some_and(|why| why.contains("tagged")),
+                "{key:?}"
+            );
         }
         let other = ep("e2", "failed", "2026-01-01T00:00:00Z", &["warden-keeper"]);
         assert_eq!(refusal(&other, &r), None);
     }
-
 }

@@ -28,14 +28,27 @@ pub fn answer(reply: Reply, outcome: &Outcome) -> Answer {
         Reply::Report if outcome.report.is_clean() => Answer::Value(report),
         Reply::Report => Answer::Failed(failure_message(outcome)),
         Reply::HttpV1 | Reply::HttpV2 => {
-            let status = if outcome.report.is_clean() { 200 } else { 502 };
-            Answer::Value(http_response(status, &report))
+            Answer::Value(http_response(http_status(&outcome.report), &report))
         }
         Reply::Sqs => Answer::Value(json!({
             "batchItemFailures": outcome.failed_records.iter()
                 .map(|id| json!({"itemIdentifier": id}))
                 .collect::<Vec<_>>()
         })),
+    }
+}
+
+/// 200 when all went well; 502 when a failure is worth retrying (the VPCEP
+/// API failed: retry later); 422 when none is (a service outside
+/// `WARDEN_SERVICE_IDS`, an endpoint with no connection, a refused request),
+/// so callers and queues do not retry forever what cannot succeed.
+fn http_status(report: &crate::report::Report) -> u16 {
+    if report.is_clean() {
+        200
+    } else if report.errors.iter().any(|e| e.retryable) {
+        502
+    } else {
+        422
     }
 }
 

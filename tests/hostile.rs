@@ -316,3 +316,21 @@ async fn a_batch_repeating_notices_acts_once_and_answers_every_record() {
     assert_eq!(stats.get("connection_action").copied(), Some(4));
     assert_eq!(stats.get("list_connections").copied(), Some(1), "{stats:?}");
 }
+
+#[tokio::test]
+async fn an_http_timeout_longer_than_the_invocation_still_lets_work_start() {
+    let emu = helpers::emulator(
+        json!({"services": [{"id": helpers::SERVICE, "owner": "provider", "service_name": "svc",
+            "approval_enabled": true, "connections": [helpers::pending("e-1", helpers::ALLOWED)]}]}),
+        Options::default(),
+    )
+    .await;
+    let mut s = helpers::settings(&emu);
+    s.http_timeout_secs = 30;
+    // A 5 s function with a 30 s HTTP timeout: before, nothing ever started.
+    let ctx = helpers::ctx(s).with_deadline(Some(Instant::now() + Duration::from_secs(5)));
+    let report = dispatch(&ctx, Trigger::Tick { jobs: vec![] }).await.report;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.approved.len(), 1);
+    assert_eq!(report.quotas.len(), 2);
+}

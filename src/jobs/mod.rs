@@ -44,9 +44,28 @@ impl Ctx {
     }
 
     /// The same context with a deadline for one invocation.
+    ///
+    /// When the invocation has less time than `WARDEN_HTTP_TIMEOUT_SECS`
+    /// allows one request (a function timeout shorter than the HTTP timeout),
+    /// requests are given a third of the time left instead, with a warning,
+    /// rather than none ever starting.
     pub fn with_deadline(&self, deadline: Option<Instant>) -> Self {
+        let mut client = self.client.with_deadline(deadline);
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left <= client.timeout() * 2 {
+                let fitted = (left / 3).max(Duration::from_millis(100));
+                tracing::warn!(
+                    http_timeout_secs = self.settings.http_timeout_secs,
+                    time_left_ms = left.as_millis() as u64,
+                    request_timeout_ms = fitted.as_millis() as u64,
+                    "WARDEN_HTTP_TIMEOUT_SECS does not fit in this invocation's time: requests get a third of the time left"
+                );
+                client = client.with_timeout(fitted);
+            }
+        }
         Self {
-            client: self.client.with_deadline(deadline),
+            client,
             deadline,
             ..self.clone()
         }
@@ -58,8 +77,7 @@ impl Ctx {
         match self.deadline {
             None => true,
             Some(deadline) => {
-                let reserve = Duration::from_secs(self.settings.http_timeout_secs.max(1));
-                deadline.saturating_duration_since(Instant::now()) > reserve
+                deadline.saturating_duration_since(Instant::now()) > self.client.timeout()
             }
         }
     }

@@ -57,6 +57,9 @@ pub struct Client {
     /// When the current invocation must have answered: no request starts
     /// that could end later (see [`Client::with_deadline`]).
     pub(super) deadline: Option<Instant>,
+    /// The time one request may take in this invocation (at most the
+    /// configured timeout; less when the invocation is shorter).
+    pub(super) timeout: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -119,6 +122,7 @@ impl Client {
                 calls: AtomicU64::new(0),
             }),
             deadline: None,
+            timeout: options.timeout,
         })
     }
 
@@ -129,7 +133,22 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             deadline,
+            timeout: self.inner.timeout,
         }
+    }
+
+    /// The same client with requests limited to `timeout` (never more than
+    /// the configured one).
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            timeout: timeout.min(self.inner.timeout),
+            ..self.clone()
+        }
+    }
+
+    /// The time one request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// HTTP requests sent by this client (and its clones) so far, retries and

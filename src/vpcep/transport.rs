@@ -370,7 +370,7 @@ impl Client {
     /// Whether a request started after `wait` would still end before the deadline.
     fn has_time_after(&self, wait: Duration) -> bool {
         self.deadline.is_none_or(|deadline| {
-            deadline.saturating_duration_since(Instant::now()) > wait + self.inner.timeout
+            deadline.saturating_duration_since(Instant::now()) > wait + self.timeout
         })
     }
 
@@ -397,7 +397,11 @@ impl Client {
             body,
             &self.inner.project_id,
         )?;
-        let mut request = self.inner.http.request(method.clone(), url.clone());
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .timeout(self.timeout);
         for (name, value) in headers {
             request = request.header(name, value);
         }

@@ -149,6 +149,8 @@ pub struct Settings {
     pub max_retries: u32,
     /// `WARDEN_DRY_RUN`.
     pub dry_run: bool,
+    /// `WARDEN_MAX_RESPONSE_MB`: the largest API answer read, in MiB.
+    pub max_response_mb: u64,
 }
 
 impl Settings {
@@ -185,6 +187,7 @@ impl Settings {
             http_timeout_secs: 10,
             max_retries: 4,
             dry_run: false,
+            max_response_mb: 16,
         }
     }
 }
@@ -289,8 +292,8 @@ impl Settings {
                 }
             ),
             format!(
-                "limits:             {} requests in flight, {} s timeout, {} retries",
-                self.max_concurrency, self.http_timeout_secs, self.max_retries
+                "limits:             {} requests in flight, {} s timeout, {} retries, answers up to {} MiB",
+                self.max_concurrency, self.http_timeout_secs, self.max_retries, self.max_response_mb
             ),
             format!("dry run:            {}", self.dry_run),
         ];

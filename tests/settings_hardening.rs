@@ -193,3 +193,16 @@ fn endpoints_with_a_password_in_them_are_refused_without_showing_it() {
         assert!(text.contains("user name or password"), "{text}");
     }
 }
+
+#[test]
+fn the_answer_cap_is_a_setting_within_its_range() {
+    assert_eq!(load(&[]).unwrap().max_response_mb, 16);
+    assert_eq!(
+        load(&[("WARDEN_MAX_RESPONSE_MB", "64")])
+            .unwrap()
+            .max_response_mb,
+        64
+    );
+    let err = refused(&[("WARDEN_MAX_RESPONSE_MB", "4096")]);
+    assert!(err.to_string().contains("from 1 to 128"), "{err}");
+}

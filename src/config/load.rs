@@ -63,6 +63,7 @@ struct Raw {
     warden_http_timeout_secs: Option<String>,
     warden_max_retries: Option<String>,
     warden_dry_run: Option<String>,
+    warden_max_response_mb: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -245,6 +246,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_HTTP_TIMEOUT_SECS",
     "WARDEN_MAX_RETRIES",
     "WARDEN_DRY_RUN",
+    "WARDEN_MAX_RESPONSE_MB",
 ];
 
 impl Raw {
@@ -442,6 +444,12 @@ impl Raw {
                 &[("true", true), ("false", false), ("1", true), ("0", false)],
                 false,
             )?,
+            max_response_mb: number(
+                "WARDEN_MAX_RESPONSE_MB",
+                self.warden_max_response_mb,
+                1..=128,
+            )?
+            .unwrap_or(16),
         })
     }
 

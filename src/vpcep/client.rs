@@ -33,6 +33,8 @@ pub struct ClientOptions {
     pub backoff_base: Duration,
     /// The longest backoff.
     pub backoff_cap: Duration,
+    /// The largest answer body read; a larger one is an error.
+    pub max_answer_bytes: usize,
 }
 
 impl ClientOptions {
@@ -45,6 +47,7 @@ impl ClientOptions {
             max_concurrency: settings.max_concurrency.max(1),
             backoff_base: Duration::from_millis(100),
             backoff_cap: Duration::from_secs(5),
+            max_answer_bytes: (settings.max_response_mb.clamp(1, 128) as usize) << 20,
         }
     }
 }
@@ -116,6 +119,7 @@ impl Client {
                 auth: Auth::new(&settings.credentials),
                 auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
+                max_answer_bytes: options.max_answer_bytes,
                 timeout: options.timeout,
                 backoff: Backoff::new(options.backoff_base, options.backoff_cap),
                 permits: Semaphore::new(options.max_concurrency.max(1)),

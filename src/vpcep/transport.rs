@@ -21,19 +21,16 @@ use super::retry::Backoff;
 use super::Client;
 use crate::config::Secret;
 
-/// The largest answer body read (16 MiB, sixteen times a page of 1,000
-/// endpoints): a larger one is refused, so no answer can drive the memory of
-/// a 256 MB function past its limit.
-pub(crate) const MAX_ANSWER_BYTES: usize = 16 << 20;
-
 /// Reads a body of at most `cap` bytes, chunk by chunk, never buffering more.
 async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiErrorKind> {
     let status = response.status().as_u16();
-    let too_large = |size: String| ApiErrorKind::Invalid {
+    let too_large = |size: String| {
+        ApiErrorKind::Invalid {
         detail: format!(
-            "the HTTP {status} answer of {size} is larger than the {} MiB one answer may hold",
+            "the HTTP {status} answer of {size} is larger than the {} MiB one answer may hold (WARDEN_MAX_RESPONSE_MB)",
             cap >> 20
         ),
+    }
     };
     if let Some(length) = response.content_length().filter(|&n| n > cap as u64) {
         return Err(too_large(format!("{length} bytes")));
@@ -61,6 +58,10 @@ pub(super) struct Inner {
     /// `Credentials::method` of the settings (no secret).
     pub(super) auth_method: &'static str,
     pub(super) max_retries: u32,
+    /// The largest answer body read (`WARDEN_MAX_RESPONSE_MB`, 16 MiB by
+    /// default, sixteen times a page of 1,000 endpoints): a larger one is
+    /// refused, so no answer can drive a 256 MB function out of memory.
+    pub(super) max_answer_bytes: usize,
     /// The time one request may take.
     pub(super) timeout: Duration,
     pub(super) backoff: Backoff,
@@ -420,7 +421,7 @@ impl Client {
             .get("X-Request-Id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = read_capped(response, MAX_ANSWER_BYTES).await?;
+        let body = read_capped(response, self.inner.max_answer_bytes).await?;
         tracing::debug!(method = %method, path = url.path(), status, elapsed_ms = started.elapsed().as_millis() as u64, "api request");
         if !(200..300).contains(&status) {
             let mut secrets = self.inner.auth.secrets();

@@ -252,6 +252,7 @@ pub fn fast_options() -> ClientOptions {
         max_concurrency: 16,
         backoff_base: Duration::from_millis(1),
         backoff_cap: Duration::from_millis(5),
+        max_answer_bytes: 16 << 20,
     }
 }
 

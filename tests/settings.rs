@@ -19,7 +19,7 @@ fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The smallest valid environment, plus `extra` (which may override).
-fn load(extra: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+pub(crate) fn load(extra: &[(&str, &str)]) -> Result<Settings, ConfigError> {
     let mut all = vars(&[
         ("HUAWEICLOUD_SDK_AK", "AKEXAMPLE"),
         ("HUAWEICLOUD_SDK_SK", SK),
@@ -38,7 +38,7 @@ fn assert_no_secret(text: &str) {
     }
 }
 
-fn error(extra: &[(&str, &str)]) -> ConfigError {
+pub(crate) fn error(extra: &[(&str, &str)]) -> ConfigError {
     let err = load(extra).expect_err("these settings must be refused");
     assert_no_secret(&err.to_string());
     err

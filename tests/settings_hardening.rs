@@ -6,33 +6,13 @@ use std::process::Command;
 
 use serde_json::json;
 use vpcep_emulator::Options;
-use vpcep_warden::config::{ConfigError, Credentials, Settings};
+use vpcep_warden::config::Credentials;
 
 use crate::helpers::{emulator, AK, PROJECT, SK};
+use crate::settings::{error as refused, load};
 
+/// The SK that `load` sets.
 const SECRET_SK: &str = "sk-secret-value-123";
-
-fn load(extra: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-    let mut all: Vec<(String, String)> = [
-        ("HUAWEICLOUD_SDK_AK", "AKEXAMPLE"),
-        ("HUAWEICLOUD_SDK_SK", SECRET_SK),
-        ("HUAWEICLOUD_SDK_PROJECT_ID", "p1"),
-        ("WARDEN_REGION", "cn-north-4"),
-    ]
-    .iter()
-    .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-    .chain(extra)
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    all.push(("PATH".into(), "/usr/bin".into()));
-    Settings::from_vars(all)
-}
-
-fn refused(extra: &[(&str, &str)]) -> ConfigError {
-    let err = load(extra).expect_err("these settings must be refused");
-    assert!(!err.to_string().contains(SECRET_SK), "{err}");
-    err
-}
 
 #[test]
 fn numbers_out_of_range_are_refused_with_the_range() {

@@ -357,8 +357,12 @@ fn malformed_events_say_what_was_expected() {
             "approve, quota or gc",
         ),
         (
-            json!({"trigger_type": "TIMER", "user_event": "every job please"}),
+            json!({"trigger_type": "TIMER", "user_event": "{\"jobs\": [\"gc\""}),
             "user_event as JSON",
+        ),
+        (
+            json!({"trigger_type": "TIMER", "user_event": "gc,quotaa"}),
+            "unknown job \"quotaa\"",
         ),
         (
             json!({"specversion": "1.0", "type": "x"}),
@@ -438,4 +442,21 @@ fn aws_samples_parse_as_the_official_types() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn a_plain_text_timer_event_runs_every_job_or_the_jobs_it_names() {
+    for text in ["User Event", "every job please", "nightly tick #3"] {
+        let timer = json!({"trigger_type": "TIMER", "user_event": text});
+        assert_eq!(
+            decode_value(&timer, &demo(), at(0)).unwrap().trigger,
+            tick(&Job::ALL),
+            "{text}"
+        );
+    }
+    let named = json!({"trigger_type": "TIMER", "user_event": "approve, gc"});
+    assert_eq!(
+        decode_value(&named, &demo(), at(0)).unwrap().trigger,
+        tick(&[Job::Approve, Job::Gc])
+    );
 }

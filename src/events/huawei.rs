@@ -13,11 +13,14 @@ use super::error::{Cause, EventError};
 use super::notice::{
     is_trace, notice_from_bytes, notice_from_trace, notice_from_value, NOTICE_SHAPE, TRACE_SHAPE,
 };
-use super::{Decoded, Notice, Record, Reply, Trigger};
+use super::{Decoded, Job, Notice, Record, Reply, Trigger};
 
 /// A FunctionGraph timer: a tick; `user_event`, when set, is JSON (an object
-/// or a string holding one) that may name `jobs`. Any other `user_event` is
-/// refused rather than ignored, so a mistyped job list never runs every job.
+/// or a string holding one) that may name `jobs`, or plain text. Plain text
+/// naming jobs (`approve,gc`) runs those; other plain text (the console's
+/// example is `User Event`) runs every job. Text that starts like JSON but is
+/// not, or a list naming a job beside unknown words (`gc,quotaa`), is refused
+/// rather than ignored, so a mistyped job list never runs every job.
 pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
     const ORIGIN: &str = "functiongraph-timer";
     const EXPECTED: &str = r#"user_event as JSON such as {"jobs": ["approve", "gc"]}, or empty"#;
@@ -27,6 +30,25 @@ pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
     let user_event = match event.get("user_event") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) if !text.trim_start().starts_with(['{', '[', '"']) => {
+            let names_a_job = text
+                .split([',', ' '])
+                .any(|word| word.trim().parse::<Job>().is_ok());
+            let job_list = names_a_job
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphabetic() || c == ',' || c == ' ');
+            let jobs = if job_list {
+                jobs(Some(&Value::String(text.clone())), ORIGIN)?
+            } else {
+                Job::ALL.to_vec()
+            };
+            return Ok(Decoded {
+                source: ORIGIN,
+                trigger: Trigger::Tick { jobs },
+                reply: Reply::Report,
+            });
+        }
         Some(Value::String(text)) => {
             parsed =
                 serde_json::from_str::<Value>(text).map_err(|err| invalid(Some(err.into())))?;

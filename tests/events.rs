@@ -460,3 +460,26 @@ fn a_plain_text_timer_event_runs_every_job_or_the_jobs_it_names() {
         tick(&[Job::Approve, Job::Gc])
     );
 }
+
+#[test]
+fn http_look_alikes_that_are_not_webhooks_are_refused_as_unknown() {
+    let body = "{\"service_id\": \"x\"}";
+    let cases = [
+        json!({"type": "REQUEST", "methodArn": "arn:aws:execute-api:eu-west-1:1:a/prod/POST/webhook",
+               "httpMethod": "POST", "requestContext": {"stage": "prod"}, "headers": {}}),
+        json!({"version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:eu-west-1:1:a/$default/POST/webhook",
+               "requestContext": {"http": {"method": "POST"}}, "headers": {}}),
+        json!({"requestContext": {"routeKey": "$default", "eventType": "MESSAGE", "connectionId": "abc="},
+               "body": body, "isBase64Encoded": false}),
+        json!({"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/w/1"}},
+               "httpMethod": "POST", "path": "/webhook", "headers": {}, "body": body, "isBase64Encoded": false}),
+    ];
+    for event in cases {
+        let err = decode_value(&event, &demo(), at(0)).unwrap_err();
+        assert!(
+            matches!(err, EventError::Unknown { .. }),
+            "{event}: {err:?}"
+        );
+        assert_eq!(err.reply(), None, "not answered as a webhook");
+    }
+}

@@ -37,6 +37,18 @@ pub fn decode_value(
         return huawei::timer(event);
     }
     if let Some(context) = event.get("requestContext") {
+        // Look-alikes that are not webhooks: an API Gateway authorizer
+        // request (`methodArn` / `routeArn`), a WebSocket event
+        // (`connectionId`), an ALB target request (`elb`). Refused as unknown.
+        let look_alike = event.contains_key("methodArn")
+            || event.contains_key("routeArn")
+            || context.get("connectionId").is_some()
+            || context.get("elb").is_some();
+        if look_alike {
+            return Err(EventError::Unknown {
+                found: describe(payload),
+            });
+        }
         if context.get("http").is_some() {
             return aws::http(event, Reply::HttpV2, settings, now);
         }

@@ -18,8 +18,8 @@ pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime) -> Value
     }
 }
 
-/// `{"text": ...}`: one line per alert, readable in Slack, Mattermost,
-/// Rocket.Chat, Feishu and Teams incoming webhooks.
+/// `{"text": ...}`: one line per alert, for Slack, Mattermost and
+/// Rocket.Chat incoming webhooks (Feishu and Teams expect other bodies).
 pub fn slack(alerts: &[Alert]) -> Value {
     let lines: Vec<String> = alerts.iter().map(Alert::summary).collect();
     json!({ "text": lines.join("\n") })

@@ -76,6 +76,27 @@ pub enum NotAllowed {
     Reject,
 }
 
+/// What the approve job does with accepted connections whose account is no
+/// longer allowed (`WARDEN_RECONCILE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconcile {
+    /// Nothing (the default).
+    Off,
+    /// List them in the report's `revoked`, marked not rejected.
+    Report,
+    /// Reject them, at most `WARDEN_RECONCILE_MAX` per run.
+    Reject,
+}
+
+/// What gc does when more endpoints qualify than `WARDEN_GC_MAX_DELETES` (`WARDEN_GC_OVER_LIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcOverLimit {
+    /// Delete none, skip all, raise a critical alert (the default).
+    Refuse,
+    /// Delete up to the cap, oldest first; skip the rest.
+    Partial,
+}
+
 /// The body format of alert webhooks (`WARDEN_ALERT_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertFormat {
@@ -151,6 +172,20 @@ pub struct Settings {
     pub dry_run: bool,
     /// `WARDEN_MAX_RESPONSE_MB`: the largest API answer read, in MiB.
     pub max_response_mb: u64,
+    /// `WARDEN_RECONCILE`: what to do with accepted connections whose account is no longer allowed.
+    pub reconcile: Reconcile,
+    /// `WARDEN_RECONCILE_MAX`: the most revocations one run may make; above it, none.
+    pub reconcile_max: usize,
+    /// `WARDEN_MAX_CONNECTIONS_PER_ACCOUNT`: per service, accepted or creating.
+    pub max_connections_per_account: Option<usize>,
+    /// `WARDEN_PENDING_NOTICES`: announce connections left pending, once each.
+    pub pending_notices: bool,
+    /// `WARDEN_AUDIT_DESCRIPTION`: mark decided connections in their description.
+    pub audit_description: bool,
+    /// `WARDEN_SCHEDULE_MINUTES`: how often the scheduled approve tick runs.
+    pub schedule_minutes: u64,
+    /// `WARDEN_GC_OVER_LIMIT`: what gc does when more endpoints qualify than `WARDEN_GC_MAX_DELETES`.
+    pub gc_over_limit: GcOverLimit,
 }
 
 impl Settings {
@@ -188,6 +223,13 @@ impl Settings {
             max_retries: 4,
             dry_run: false,
             max_response_mb: 16,
+            reconcile: Reconcile::Off,
+            reconcile_max: 5,
+            max_connections_per_account: None,
+            pending_notices: true,
+            audit_description: false,
+            schedule_minutes: 5,
+            gc_over_limit: GcOverLimit::Refuse,
         }
     }
 }
@@ -260,6 +302,16 @@ impl Settings {
             ),
             format!("not allowed:        {:?}", self.not_allowed).to_lowercase(),
             format!(
+                "judgement:          reconcile {} (at most {} per run), {} per account, pending notices {}, audit marks {}, schedule every {} min",
+                format!("{:?}", self.reconcile).to_lowercase(),
+                self.reconcile_max,
+                self.max_connections_per_account
+                    .map_or("no limit".to_owned(), |n| format!("at most {n} connections")),
+                if self.pending_notices { "on" } else { "off" },
+                if self.audit_description { "on" } else { "off" },
+                self.schedule_minutes
+            ),
+            format!(
                 "quota levels:       warning {}%, critical {}%{}",
                 self.quota_warn_percent,
                 self.quota_critical_percent,
@@ -276,8 +328,14 @@ impl Settings {
                 "gc:                 {}",
                 if self.gc_enabled {
                     format!(
-                        "on (older than {} min, at most {} per run, keep tag {})",
-                        self.gc_min_age_minutes, self.gc_max_deletes, self.gc_keep_tag
+                        "on (older than {} min, at most {} per run ({} above it), keep tag {})",
+                        self.gc_min_age_minutes,
+                        self.gc_max_deletes,
+                        match self.gc_over_limit {
+                            GcOverLimit::Refuse => "none",
+                            GcOverLimit::Partial => "partial",
+                        },
+                        self.gc_keep_tag
                     )
                 } else {
                     "off".into()

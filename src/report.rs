@@ -9,6 +9,21 @@ pub struct ConnectionEntry {
     pub service_id: String,
     pub endpoint_id: String,
     pub domain_id: String,
+    /// Why, in words (e.g. `account in WARDEN_ALLOWED_DOMAINS`).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// An accepted connection whose account is no longer allowed
+/// (`WARDEN_RECONCILE`): rejected, or only reported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedEntry {
+    pub service_id: String,
+    pub endpoint_id: String,
+    pub domain_id: String,
+    /// Whether it was rejected (in a dry run: would have been).
+    pub rejected: bool,
+    pub reason: String,
 }
 
 /// A connection left pending, and why.
@@ -98,6 +113,8 @@ pub struct Report {
     pub approved: Vec<ConnectionEntry>,
     pub rejected: Vec<ConnectionEntry>,
     pub left_pending: Vec<PendingEntry>,
+    /// Accepted connections of accounts no longer allowed (`WARDEN_RECONCILE`).
+    pub revoked: Vec<RevokedEntry>,
     pub deleted: Vec<DeletedEntry>,
     pub gc_skipped: Vec<SkippedEntry>,
     pub quotas: Vec<QuotaEntry>,
@@ -116,6 +133,7 @@ impl Report {
             approved: Vec::new(),
             rejected: Vec::new(),
             left_pending: Vec::new(),
+            revoked: Vec::new(),
             deleted: Vec::new(),
             gc_skipped: Vec::new(),
             quotas: Vec::new(),
@@ -141,6 +159,7 @@ impl Report {
         self.approved.extend(part.approved);
         self.rejected.extend(part.rejected);
         self.left_pending.extend(part.left_pending);
+        self.revoked.extend(part.revoked);
         self.deleted.extend(part.deleted);
         self.gc_skipped.extend(part.gc_skipped);
         self.quotas.extend(part.quotas);
@@ -178,6 +197,7 @@ mod tests {
             "approved",
             "rejected",
             "left_pending",
+            "revoked",
             "deleted",
             "gc_skipped",
             "quotas",

@@ -6,9 +6,6 @@ use time::OffsetDateTime;
 use super::Alert;
 use crate::config::AlertFormat;
 
-/// The alert name Alertmanager groups and deduplicates by.
-pub const ALERTNAME: &str = "VpcepQuotaHigh";
-
 /// The webhook body for `alerts` in `format`: one request carries them all.
 pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime) -> Value {
     match format {
@@ -21,13 +18,13 @@ pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime) -> Value
 /// `{"text": ...}`: one line per alert, for Slack, Mattermost and
 /// Rocket.Chat incoming webhooks (Feishu and Teams expect other bodies).
 pub fn slack(alerts: &[Alert]) -> Value {
-    let lines: Vec<String> = alerts.iter().map(Alert::summary).collect();
+    let lines: Vec<&str> = alerts.iter().map(|a| a.summary.as_str()).collect();
     json!({ "text": lines.join("\n") })
 }
 
 /// A Prometheus Alertmanager v2 `POST /api/v2/alerts` array. The labels are
-/// the same on every run for the same quota and level, so Alertmanager
-/// deduplicates repeats and resolves the alert once runs stop sending it.
+/// the alert's identity (the same on every run for the same condition), so
+/// Alertmanager deduplicates repeats; the numbers are annotations.
 pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime) -> Value {
     let starts_at = now
         .format(&time::format_description::well_known::Rfc3339)
@@ -36,23 +33,25 @@ pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime) -> Value {
         alerts
             .iter()
             .map(|a| {
-                json!({
-                    "labels": {
-                        "alertname": ALERTNAME,
-                        "severity": a.level.name(),
-                        "project_id": a.project_id,
-                        "resource_type": a.kind,
-                    },
-                    "annotations": {
-                        "summary": a.summary(),
-                        "description": a.reason,
-                        "used": a.used.to_string(),
-                        "quota": a.quota.to_string(),
-                        "percent": format!("{:.1}", a.percent),
-                        "dedup_key": a.dedup_key,
-                    },
-                    "startsAt": starts_at,
-                })
+                let mut labels = serde_json::Map::new();
+                labels.insert("alertname".into(), json!(a.alertname));
+                labels.insert("severity".into(), json!(a.level.name()));
+                labels.insert("project_id".into(), json!(a.project_id));
+                for (name, value) in &a.labels {
+                    labels.insert((*name).into(), json!(value));
+                }
+                let mut annotations = serde_json::Map::new();
+                annotations.insert("summary".into(), json!(a.summary));
+                annotations.insert("description".into(), json!(a.reason));
+                annotations.insert("dedup_key".into(), json!(a.dedup_key));
+                for name in a.facts.keys() {
+                    let text = match (name.as_str(), a.facts[name].as_f64()) {
+                        ("percent", Some(p)) => format!("{p:.1}"),
+                        _ => a.fact(name).unwrap_or_default(),
+                    };
+                    annotations.insert(name.clone(), json!(text));
+                }
+                json!({"labels": labels, "annotations": annotations, "startsAt": starts_at})
             })
             .collect(),
     )
@@ -62,13 +61,13 @@ pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime) -> Value {
 pub fn smn(alerts: &[Alert]) -> (String, String) {
     let worst = alerts.iter().map(|a| a.level).max();
     let subject = format!(
-        "VPCEP quota {}: {} alert(s)",
+        "VPCEP warden {}: {} alert(s)",
         worst.map(|l| l.name()).unwrap_or("ok"),
         alerts.len()
     );
     let message = alerts
         .iter()
-        .map(|a| format!("{} ({})", a.summary(), a.reason))
+        .map(|a| format!("{} ({})", a.summary, a.reason))
         .collect::<Vec<_>>()
         .join("\n");
     (subject, message)
@@ -77,19 +76,17 @@ pub fn smn(alerts: &[Alert]) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Level;
+    use crate::report::{Level, QuotaEntry};
 
     fn alert() -> Alert {
-        Alert {
+        let entry = QuotaEntry {
             kind: "endpoint".into(),
-            level: Level::Critical,
             used: 143,
             quota: 150,
             percent: 95.3,
-            project_id: "p1".into(),
-            dedup_key: "vpcep-quota/p1/endpoint/critical".into(),
-            reason: "95% used, critical level is 95%".into(),
-        }
+            level: Level::Critical,
+        };
+        Alert::quota(&entry, "p1", "95% used, critical level is 95%".into())
     }
 
     #[test]
@@ -106,7 +103,7 @@ mod tests {
         let body = alertmanager(&[alert()], now);
         assert_eq!(
             body[0]["labels"],
-            json!({"alertname": ALERTNAME, "severity": "critical", "project_id": "p1", "resource_type": "endpoint"})
+            json!({"alertname": "VpcepQuotaHigh", "severity": "critical", "project_id": "p1", "resource_type": "endpoint"})
         );
         assert_eq!(body[0]["annotations"]["used"], "143");
         assert_eq!(body[0]["annotations"]["quota"], "150");

@@ -1,4 +1,4 @@
-//! Alert sinks: where quota alerts go. The log sink is always on; the webhook
+//! Alert sinks: where alerts go. The log sink is always on; the webhook
 //! sink (`WARDEN_ALERT_WEBHOOK_URL`, in `WARDEN_ALERT_FORMAT`) and the SMN sink
 //! (`WARDEN_SMN_TOPIC_URN`) when configured. Every alert of a run travels in
 //! one request per sink. A failed delivery is retried like an API call, then
@@ -7,42 +7,150 @@
 pub mod format;
 mod webhook;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use serde_json::Value;
 use tracing::warn;
 
 use crate::config::{AlertFormat, Secret, Settings};
-use crate::report::{AlertEntry, ErrorEntry, Level};
+use crate::report::{AlertEntry, ErrorEntry, Level, QuotaEntry};
 use crate::vpcep::Client;
 
-/// One crossed quota level.
+/// One alert: a crossed quota level, a connection waiting for review, a
+/// finding about a service, or a run that refused to act.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
-    /// The quota type, e.g. `endpoint` or `endpoint_service`.
+    /// What it is about: the quota type (`endpoint`, `endpoint_service`), or
+    /// `pending_connection`, `approval_disabled`, `whitelist_open`,
+    /// `gc_over_limit`, `reconcile_over_limit`.
     #[serde(rename = "type")]
     pub kind: String,
     pub level: Level,
-    pub used: u64,
-    pub quota: u64,
-    pub percent: f64,
     pub project_id: String,
-    /// Stable across runs: `vpcep-quota/{project_id}/{type}/{level}`.
+    /// Stable across runs for the same condition, e.g.
+    /// `vpcep-quota/{project_id}/{type}/{level}`.
     pub dedup_key: String,
-    /// Why the level was crossed, in words.
+    /// A one-line human summary.
+    pub summary: String,
+    /// Why it was raised, in words.
     pub reason: String,
+    /// The numbers and names behind it (`used`, `quota`, `percent`;
+    /// `service_id`, `endpoint_id`, `domain_id`; `count`), flattened into the
+    /// JSON body.
+    #[serde(flatten)]
+    pub facts: BTreeMap<String, Value>,
+    /// Alertmanager's `alertname` for this kind of alert.
+    #[serde(skip)]
+    pub alertname: &'static str,
+    /// Which facts are Alertmanager labels (the identity), beside
+    /// `alertname`, `severity` and `project_id`.
+    #[serde(skip)]
+    pub labels: Vec<(&'static str, String)>,
 }
 
 impl Alert {
-    /// A one-line human summary, e.g. `VPCEP quota critical: endpoint 143/150 (95%) in project p`.
-    pub fn summary(&self) -> String {
-        format!(
-            "VPCEP quota {}: {} {}/{} ({:.0}%) in project {}",
-            self.level.name(),
-            self.kind,
-            self.used,
-            self.quota,
-            self.percent,
-            self.project_id
-        )
+    /// A crossed quota level.
+    pub fn quota(entry: &QuotaEntry, project_id: &str, reason: String) -> Self {
+        let facts = BTreeMap::from([
+            ("used".to_owned(), Value::from(entry.used)),
+            ("quota".to_owned(), Value::from(entry.quota)),
+            ("percent".to_owned(), Value::from(entry.percent)),
+        ]);
+        Self {
+            kind: entry.kind.clone(),
+            level: entry.level,
+            project_id: project_id.to_owned(),
+            dedup_key: format!(
+                "vpcep-quota/{project_id}/{}/{}",
+                entry.kind,
+                entry.level.name()
+            ),
+            summary: format!(
+                "VPCEP quota {}: {} {}/{} ({:.0}%) in project {project_id}",
+                entry.level.name(),
+                entry.kind,
+                entry.used,
+                entry.quota,
+                entry.percent,
+            ),
+            reason,
+            facts,
+            alertname: "VpcepQuotaHigh",
+            labels: vec![("resource_type", entry.kind.clone())],
+        }
+    }
+
+    /// A connection left pending, announced once.
+    pub fn pending(
+        project_id: &str,
+        service_id: &str,
+        endpoint_id: &str,
+        domain_id: &str,
+        reason: &str,
+    ) -> Self {
+        Self {
+            kind: "pending_connection".into(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-pending/{project_id}/{service_id}/{endpoint_id}"),
+            summary: format!(
+                "VPCEP connection waiting: endpoint {endpoint_id} of account {domain_id} asks to connect to service {service_id} in project {project_id}"
+            ),
+            reason: reason.to_owned(),
+            facts: BTreeMap::from([
+                ("service_id".to_owned(), Value::from(service_id)),
+                ("endpoint_id".to_owned(), Value::from(endpoint_id)),
+                ("domain_id".to_owned(), Value::from(domain_id)),
+            ]),
+            alertname: "VpcepConnectionPending",
+            labels: vec![
+                ("service_id", service_id.to_owned()),
+                ("endpoint_id", endpoint_id.to_owned()),
+            ],
+        }
+    }
+
+    /// A finding about how a service is set up (`approval_disabled`, `whitelist_open`).
+    pub fn finding(kind: &str, project_id: &str, service_id: &str, reason: String) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-posture/{project_id}/{service_id}/{kind}"),
+            summary: format!("VPCEP service {service_id} in project {project_id}: {reason}"),
+            reason,
+            facts: BTreeMap::from([("service_id".to_owned(), Value::from(service_id))]),
+            alertname: "VpcepServicePosture",
+            labels: vec![
+                ("service_id", service_id.to_owned()),
+                ("finding", kind.to_owned()),
+            ],
+        }
+    }
+
+    /// A run that matched more than its cap and so did nothing (`gc_over_limit`,
+    /// `reconcile_over_limit`).
+    pub fn refused(kind: &str, project_id: &str, count: usize, reason: String) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            level: Level::Critical,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-refused/{project_id}/{kind}"),
+            summary: format!("VPCEP warden refused to act in project {project_id}: {reason}"),
+            reason,
+            facts: BTreeMap::from([("count".to_owned(), Value::from(count))]),
+            alertname: "VpcepRunRefused",
+            labels: vec![("refused", kind.to_owned())],
+        }
+    }
+
+    /// A fact as text (numbers as written, strings as they are).
+    pub fn fact(&self, name: &str) -> Option<String> {
+        self.facts.get(name).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
     }
 }
 
@@ -108,18 +216,22 @@ impl Sinks {
         }
     }
 
-    /// Delivers every alert to every sink. A dry run logs only.
-    pub async fn deliver(&self, alerts: &[Alert], dry_run: bool) -> Delivered {
+    /// Delivers every alert to every sink; a failed delivery is an error of
+    /// `job`. A dry run logs only.
+    pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
         let mut out = Delivered::default();
         if alerts.is_empty() {
             return out;
         }
         for alert in alerts {
-            warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary());
+            warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary);
         }
         let mut reached = vec!["log".to_owned()];
         if !dry_run {
-            let (webhook, smn) = tokio::join!(self.post_webhook(alerts), self.publish_smn(alerts));
+            let (webhook, smn) = tokio::join!(
+                self.post_webhook(job, alerts),
+                self.publish_smn(job, alerts)
+            );
             for (sink, result) in [("webhook", webhook), ("smn", smn)] {
                 match result {
                     None => {}
@@ -140,17 +252,17 @@ impl Sinks {
         out
     }
 
-    async fn post_webhook(&self, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
+    async fn post_webhook(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
         let hook = self.webhook.as_ref()?;
         Some(hook.post(alerts).await.map_err(|e| ErrorEntry {
-            job: "quota".into(),
+            job: job.into(),
             target: "alert webhook".into(),
             message: e.to_string(),
             retryable: true,
         }))
     }
 
-    async fn publish_smn(&self, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
+    async fn publish_smn(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
         let smn = self.smn.as_ref()?;
         let (subject, message) = format::smn(alerts);
         let body = serde_json::json!({"subject": subject, "message": message});
@@ -159,7 +271,7 @@ impl Sinks {
             .send_json(reqwest::Method::POST, &smn.publish_url, Some(&body))
             .await;
         Some(result.map(|_| ()).map_err(|e| ErrorEntry {
-            job: "quota".into(),
+            job: job.into(),
             target: "SMN topic".into(),
             message: e.to_string(),
             retryable: e.is_retryable(),

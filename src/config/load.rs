@@ -3,7 +3,9 @@
 //! secret's value.
 
 use super::values::{choice, http_url, is_plain_id, list, number, percent, text};
-use super::{AlertFormat, Credentials, NotAllowed, Secret, Settings, WebhookAuth};
+use super::{
+    AlertFormat, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings, WebhookAuth,
+};
 
 /// A setting that is missing or invalid: names the variable and how to fix it.
 /// Never contains a secret's value.
@@ -64,6 +66,13 @@ struct Raw {
     warden_max_retries: Option<String>,
     warden_dry_run: Option<String>,
     warden_max_response_mb: Option<String>,
+    warden_reconcile: Option<String>,
+    warden_reconcile_max: Option<String>,
+    warden_max_connections_per_account: Option<String>,
+    warden_pending_notices: Option<String>,
+    warden_audit_description: Option<String>,
+    warden_schedule_minutes: Option<String>,
+    warden_gc_over_limit: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -247,6 +256,13 @@ const KNOWN: &[&str] = &[
     "WARDEN_MAX_RETRIES",
     "WARDEN_DRY_RUN",
     "WARDEN_MAX_RESPONSE_MB",
+    "WARDEN_RECONCILE",
+    "WARDEN_RECONCILE_MAX",
+    "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
+    "WARDEN_PENDING_NOTICES",
+    "WARDEN_AUDIT_DESCRIPTION",
+    "WARDEN_SCHEDULE_MINUTES",
+    "WARDEN_GC_OVER_LIMIT",
 ];
 
 impl Raw {
@@ -450,6 +466,54 @@ impl Raw {
                 1..=128,
             )?
             .unwrap_or(16),
+            reconcile: choice(
+                "WARDEN_RECONCILE",
+                self.warden_reconcile,
+                &[
+                    ("off", Reconcile::Off),
+                    ("report", Reconcile::Report),
+                    ("reject", Reconcile::Reject),
+                ],
+                Reconcile::Off,
+            )?,
+            reconcile_max: number(
+                "WARDEN_RECONCILE_MAX",
+                self.warden_reconcile_max,
+                0..=10_000,
+            )?
+            .unwrap_or(5),
+            max_connections_per_account: number(
+                "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
+                self.warden_max_connections_per_account,
+                1..=100_000,
+            )?,
+            pending_notices: choice(
+                "WARDEN_PENDING_NOTICES",
+                self.warden_pending_notices,
+                &[("on", true), ("off", false)],
+                true,
+            )?,
+            audit_description: choice(
+                "WARDEN_AUDIT_DESCRIPTION",
+                self.warden_audit_description,
+                &[("on", true), ("off", false)],
+                false,
+            )?,
+            schedule_minutes: number(
+                "WARDEN_SCHEDULE_MINUTES",
+                self.warden_schedule_minutes,
+                1..=10_080,
+            )?
+            .unwrap_or(5),
+            gc_over_limit: choice(
+                "WARDEN_GC_OVER_LIMIT",
+                self.warden_gc_over_limit,
+                &[
+                    ("refuse", GcOverLimit::Refuse),
+                    ("partial", GcOverLimit::Partial),
+                ],
+                GcOverLimit::Refuse,
+            )?,
         })
     }
 

@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod gc;
+pub mod marks;
 pub mod quota;
 
 use std::sync::Arc;

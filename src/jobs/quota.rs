@@ -89,20 +89,7 @@ pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEn
     for q in quotas {
         let (entry, why) = grade(q, levels);
         if let Some(reason) = why {
-            alerts.push(Alert {
-                kind: entry.kind.clone(),
-                level: entry.level,
-                used: entry.used,
-                quota: entry.quota,
-                percent: entry.percent,
-                project_id: project_id.to_owned(),
-                dedup_key: format!(
-                    "vpcep-quota/{project_id}/{}/{}",
-                    entry.kind,
-                    entry.level.name()
-                ),
-                reason,
-            });
+            alerts.push(Alert::quota(&entry, project_id, reason));
         }
         entries.push(entry);
     }
@@ -125,7 +112,7 @@ pub async fn run(ctx: &Ctx) -> Report {
         ctx.client.project_id(),
     );
     report.quotas = entries;
-    let delivered = ctx.sinks.deliver(&alerts, ctx.dry_run()).await;
+    let delivered = ctx.sinks.deliver("quota", &alerts, ctx.dry_run()).await;
     report.alerts = delivered.alerts;
     report.errors.extend(delivered.errors);
     report
@@ -172,8 +159,9 @@ mod tests {
         let (_, alerts) = plan(&[q(143, 150)], &LEVELS, "proj1");
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].dedup_key, "vpcep-quota/proj1/endpoint/critical");
-        assert_eq!((alerts[0].used, alerts[0].quota), (143, 150));
-        assert_eq!(alerts[0].percent, 95.3);
+        assert_eq!(alerts[0].fact("used").as_deref(), Some("143"));
+        assert_eq!(alerts[0].fact("quota").as_deref(), Some("150"));
+        assert_eq!(alerts[0].fact("percent").as_deref(), Some("95.3"));
     }
 
     #[test]

@@ -152,6 +152,7 @@ async fn gc_deletes_exactly_the_eligible_failed_endpoints() {
     let emu = emulator(scenario, Options::default()).await;
     let mut s = settings(&emu);
     s.gc_max_deletes = 2;
+    s.gc_over_limit = vpcep_warden::config::GcOverLimit::Partial;
     let ctx = ctx(s);
     let report = dispatch(&ctx, tick(&[Job::Gc])).await.report;
     assert!(report.errors.is_empty(), "{:?}", report.errors);

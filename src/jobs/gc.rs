@@ -1,16 +1,22 @@
 //! The gc job: delete our own VPC endpoints stuck in `failed`, safely.
 //!
 //! An endpoint is deleted only when it is `failed`, its `updated_at` is older
-//! than `WARDEN_GC_MIN_AGE_MINUTES`, it does not carry the keep tag, and the
-//! run has not reached `WARDEN_GC_MAX_DELETES`. The listing only nominates:
-//! each endpoint is re-read right before its deletion and deleted only if it
-//! still qualifies. Oldest first, so a capped run makes steady progress.
+//! than `WARDEN_GC_MIN_AGE_MINUTES`, it does not carry the keep tag nor a
+//! keep-until tag (`{keep tag}-until`, an RFC 3339 time) still in the future.
+//! When more qualify than `WARDEN_GC_MAX_DELETES`, the run deletes none and
+//! raises a critical alert (a run matching more than its cap is more likely a
+//! mistake than a backlog); `WARDEN_GC_OVER_LIMIT=partial` deletes up to the
+//! cap instead, oldest first. The listing only nominates: each endpoint is
+//! re-read right before its deletion and deleted only if it still qualifies.
 
-use time::{Duration, OffsetDateTime};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime};
 use tokio::task::JoinSet;
 use tracing::info;
 
 use super::{Ctx, DEADLINE_REASON};
+use crate::alerts::Alert;
+use crate::config::GcOverLimit;
 use crate::report::{DeletedEntry, Report, SkippedEntry};
 use crate::vpcep::{ApiError, Endpoint};
 
@@ -24,6 +30,7 @@ pub struct Rules {
     pub min_age: Duration,
     pub keep_tag: String,
     pub max_deletes: usize,
+    pub over_limit: GcOverLimit,
 }
 
 /// The decision for the failed endpoints of one listing.
@@ -32,6 +39,8 @@ pub struct Plan {
     /// To delete, oldest first.
     pub delete: Vec<Endpoint>,
     pub skip: Vec<SkippedEntry>,
+    /// How many qualified when the run refused for being over the cap.
+    pub refused: Option<usize>,
 }
 
 /// Why `endpoint` must not be deleted now, or `None` when it may be (the cap aside).
@@ -54,6 +63,25 @@ pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
     {
         return Some(format!("tagged {}", rules.keep_tag));
     }
+    let until_key = format!("{}-until", rules.keep_tag.trim());
+    if let Some(tag) = endpoint
+        .tags
+        .iter()
+        .find(|t| t.key.trim().eq_ignore_ascii_case(&until_key))
+    {
+        match keep_until(&tag.value) {
+            None => {
+                return Some(format!(
+                    "tagged {until_key}={:?}, which is not an RFC 3339 time (2026-12-31T00:00:00Z) or date (2026-12-31); left alone to be safe",
+                    tag.value
+                ))
+            }
+            Some(until) if rules.now < until => {
+                return Some(format!("tagged {until_key}: kept until {}", tag.value.trim()))
+            }
+            Some(_) => {}
+        }
+    }
     let Some(updated) = crate::vpcep::parse_time(&endpoint.updated_at) else {
         return Some(format!(
             "updated_at {:?} is not a time; left alone to be safe",
@@ -69,6 +97,21 @@ pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
         ));
     }
     None
+}
+
+/// The end of a keep-until tag's protection: an RFC 3339 time, or a date
+/// (protected through that whole day, UTC).
+fn keep_until(value: &str) -> Option<OffsetDateTime> {
+    let value = value.trim();
+    if let Ok(at) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Some(at);
+    }
+    let day = Date::parse(
+        value,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    Some(day.next_day()?.midnight().assume_utc())
 }
 
 /// Plans a run over the listed endpoints. Only failed ones are considered; the
@@ -89,6 +132,18 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
         }
     }
     eligible.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let count = eligible.len();
+    if count > rules.max_deletes && rules.over_limit == GcOverLimit::Refuse {
+        plan.refused = Some(count);
+        plan.skip.extend(eligible.into_iter().map(|(_, e)| SkippedEntry {
+            endpoint_id: e.id,
+            reason: format!(
+                "{count} endpoints qualify, more than WARDEN_GC_MAX_DELETES={}: none is deleted (WARDEN_GC_OVER_LIMIT=refuse)",
+                rules.max_deletes
+            ),
+        }));
+        return plan;
+    }
     for (i, (_, e)) in eligible.into_iter().enumerate() {
         if i < rules.max_deletes {
             plan.delete.push(e);
@@ -124,6 +179,7 @@ fn rules_of(ctx: &Ctx) -> Rules {
         min_age: Duration::minutes(s.gc_min_age_minutes.min(i64::MAX as u64) as i64),
         keep_tag: s.gc_keep_tag.clone(),
         max_deletes: s.gc_max_deletes,
+        over_limit: s.gc_over_limit,
     }
 }
 
@@ -156,6 +212,18 @@ pub async fn run(ctx: &Ctx) -> Report {
     let rules = rules_of(ctx);
     let plan = plan(listed, &rules);
     report.gc_skipped.extend(plan.skip);
+    if let Some(count) = plan.refused {
+        let alert = Alert::refused(
+            "gc_over_limit",
+            ctx.client.project_id(),
+            count,
+            format!("{count} failed endpoints qualify for deletion, more than WARDEN_GC_MAX_DELETES={}: none was deleted; check them, then raise the cap or set WARDEN_GC_OVER_LIMIT=partial", rules.max_deletes),
+        );
+        let delivered = ctx.sinks.deliver("gc", &[alert], ctx.dry_run()).await;
+        report.alerts.extend(delivered.alerts);
+        report.errors.extend(delivered.errors);
+        return report;
+    }
     if ctx.dry_run() {
         report.deleted.extend(plan.delete.iter().map(deleted_entry));
         return report;
@@ -249,7 +317,10 @@ mod tests {
     fn ep(id: &str, status: &str, updated_at: &str, tags: &[&str]) -> Endpoint {
         let tags: Vec<_> = tags
             .iter()
-            .map(|k| serde_json::json!({"key": k, "value": ""}))
+            .map(|k| {
+                let (key, value) = k.split_once('=').unwrap_or((k, ""));
+                serde_json::json!({"key": key, "value": value})
+            })
             .collect();
         serde_json::from_value(serde_json::json!({
             "id": id, "status": status, "endpoint_service_id": "svc",
@@ -265,6 +336,7 @@ mod tests {
             min_age: Duration::minutes(60),
             keep_tag: "warden-keep".into(),
             max_deletes: max,
+            over_limit: GcOverLimit::Partial,
         }
     }
 
@@ -339,5 +411,51 @@ mod tests {
         }
         let other = ep("e2", "failed", "2026-01-01T00:00:00Z", &["warden-keeper"]);
         assert_eq!(refusal(&other, &r), None);
+    }
+
+    #[test]
+    fn over_the_cap_a_refusing_run_deletes_none() {
+        let endpoints = || {
+            [
+                ep("a", FAILED, "2026-11-01T00:00:00Z", &[]),
+                ep("b", FAILED, "2026-11-02T00:00:00Z", &[]),
+                ep("c", FAILED, "2026-11-03T00:00:00Z", &[]),
+            ]
+        };
+        let refusing = Rules {
+            over_limit: GcOverLimit::Refuse,
+            ..rules(2)
+        };
+        let p = plan(endpoints(), &refusing);
+        assert!(p.delete.is_empty());
+        assert_eq!(p.refused, Some(3));
+        assert_eq!(p.skip.len(), 3);
+        assert!(p.skip[0].reason.contains("3 endpoints qualify"));
+        let at_cap = plan(
+            endpoints(),
+            &Rules {
+                max_deletes: 3,
+                ..refusing
+            },
+        );
+        assert_eq!(at_cap.delete.len(), 3);
+        assert_eq!(at_cap.refused, None);
+    }
+
+    #[test]
+    fn a_keep_until_tag_protects_until_its_time() {
+        let r = rules(10);
+        let kept = |value: &str| {
+            let tag = format!("Warden-Keep-Until={value}");
+            refusal(&ep("e", FAILED, "2026-01-01T00:00:00Z", &[&tag]), &r)
+        };
+        assert!(kept("2026-11-23T12:00:01Z").is_some_and(|w| w.contains("kept until")));
+        assert_eq!(kept("2026-11-23T11:59:59Z"), None);
+        assert!(
+            kept("2026-11-23").is_some(),
+            "a date protects through that day"
+        );
+        assert_eq!(kept("2026-11-22"), None);
+        assert!(kept("next week").is_some_and(|w| w.contains("not an RFC 3339")));
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{ApiError, Client};
+use super::{ApiError, Client, EndpointService, Permission};
 use crate::config::Settings;
 
 /// The IAM actions the warden needs (from the API reference's permissions table).
@@ -71,6 +71,41 @@ pub struct ServiceFound {
     pub approval_enabled: bool,
     /// Connections in `pendingAcceptance`.
     pub pending_connections: usize,
+    /// What in its set-up deserves a look (see [`findings`]).
+    pub findings: Vec<Finding>,
+}
+
+/// Something in a service's set-up that lets consumers in without review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// `approval_disabled` or `whitelist_open`.
+    pub kind: &'static str,
+    /// What it means, in words.
+    pub message: String,
+}
+
+/// The findings about one service and its whitelist records: approval
+/// disabled (any whitelisted account connects without review) and a `*`
+/// whitelist record (any account may ask, or with approval disabled, connect).
+pub fn findings(service: &EndpointService, records: &[Permission]) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if !service.approval_enabled {
+        found.push(Finding {
+            kind: "approval_disabled",
+            message: "approval is disabled: whitelisted accounts connect without review, the warden never sees them".into(),
+        });
+    }
+    let open = records.iter().any(|r| {
+        let p = r.permission.trim();
+        p == "*" || p == "iam:domain::*"
+    });
+    if open {
+        found.push(Finding {
+            kind: "whitelist_open",
+            message: "the whitelist has a * record: every account may ask to connect".into(),
+        });
+    }
+    found
 }
 
 /// Why `check` failed: the API error and what to do about it.
@@ -94,7 +129,7 @@ impl From<ApiError> for CheckError {
 }
 
 /// Reads the quotas and the managed services (`WARDEN_SERVICE_IDS`, or all of
-/// the project's) with their pending connections.
+/// the project's) with their pending connections and findings.
 pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
     let client = Client::from_settings(settings)?;
     let quotas = client
@@ -121,8 +156,10 @@ pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
         let pending = client
             .list_connections(&service.id, Some("pendingAcceptance"), None)
             .await?;
+        let records = client.list_permissions(&service.id).await?;
         checked.push(ServiceFound {
             pending_connections: pending.len(),
+            findings: findings(&service, &records),
             id: service.id,
             service_name: service.service_name,
             status: service.status,

@@ -186,12 +186,13 @@ pub(super) fn update_descriptions(
         }
         changes.push((connection_slot(state, service_id, &id)?, description));
     }
+    let mut seen = std::collections::HashSet::with_capacity(changes.len());
     let mut order: Vec<u32> = Vec::with_capacity(changes.len());
     for (slot, description) in changes {
         if let Some(ep) = state.endpoint_mut(slot) {
             ep.connection_description = description;
         }
-        if !order.contains(&slot) {
+        if seen.insert(slot) {
             order.push(slot);
         }
     }

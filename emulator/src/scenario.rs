@@ -141,8 +141,13 @@ pub struct ConnectionSpec {
     pub created_at: Option<String>,
     /// Update time, RFC 3339 (default: `created_at`).
     pub updated_at: Option<String>,
-    /// A free-text description.
+    /// The endpoint's own description, as its owner (the consumer) sees it
+    /// (ignored when `endpoint_id` links an entry of `endpoints`).
     pub description: Option<String>,
+    /// The service owner's note on the connection, listed as `description`
+    /// by the connections APIs (default empty). When `endpoint_id` links an
+    /// entry of `endpoints`, it replaces that entry's `connection_description`.
+    pub connection_description: Option<String>,
 }
 
 /// A VPC endpoint owned by one of the accounts.
@@ -174,8 +179,11 @@ pub struct EndpointSpec {
     pub created_at: Option<String>,
     /// Update time, RFC 3339 (default: `created_at`).
     pub updated_at: Option<String>,
-    /// A free-text description.
+    /// The endpoint's own description, as its owner (the consumer) sees it.
     pub description: Option<String>,
+    /// The service owner's note on the connection, listed as `description`
+    /// by the connections APIs (default empty).
+    pub connection_description: Option<String>,
 }
 
 /// A resource tag.

@@ -4,6 +4,7 @@ mod admin;
 mod api;
 mod auth;
 mod binary;
+mod connection_description;
 mod cross_account;
 mod faults;
 mod paging;

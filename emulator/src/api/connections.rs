@@ -1,5 +1,5 @@
-//! A service's connections (list, accept/reject) and whitelist records
-//! (list, add/remove). Only the service's owner may call them.
+//! A service's connections (list, accept/reject, description) and whitelist
+//! records (list, add/remove). Only the service's owner may call them.
 //!
 //! Accepting moves the endpoint (which is the connection) through `creating`
 //! to `accepted`; rejecting makes it `rejected` at once. Both change what the
@@ -76,19 +76,7 @@ pub(super) fn action(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<R
             format!("Only one endpoint is allowed, got {}", body.endpoints.len()),
         ));
     };
-    let slot = state
-        .endpoint_slot(endpoint_id)
-        .filter(|s| {
-            state
-                .endpoint(*s)
-                .is_some_and(|e| e.service_id == service_id)
-        })
-        .ok_or_else(|| {
-            ApiError::bad(
-                "EndPoint.2013",
-                format!("The endpoint does not belong to the endpoint service: {endpoint_id}"),
-            )
-        })?;
+    let slot = connection_slot(state, service_id, endpoint_id)?;
     let Some(ep) = state.endpoint(slot) else {
         return Err(ApiError::no_endpoint(endpoint_id));
     };
@@ -108,6 +96,112 @@ pub(super) fn action(state: &mut State, ctx: &Ctx, service_id: &str) -> Result<R
         .endpoint(slot)
         .ok_or_else(|| ApiError::no_endpoint(endpoint_id))?;
     views::page_without_total("connections", &[ConnectionView::of(ep)])
+}
+
+/// The slot of the endpoint `endpoint_id` when it is a connection of the
+/// service, else 400 `EndPoint.2013`.
+fn connection_slot(state: &State, service_id: &str, endpoint_id: &str) -> Result<u32, ApiError> {
+    state
+        .endpoint_slot(endpoint_id)
+        .filter(|s| {
+            state
+                .endpoint(*s)
+                .is_some_and(|e| e.service_id == service_id)
+        })
+        .ok_or_else(|| {
+            ApiError::bad(
+                "EndPoint.2013",
+                format!("The endpoint does not belong to the endpoint service: {endpoint_id}"),
+            )
+        })
+}
+
+/// The longest connection description, in characters.
+const MAX_DESCRIPTION: usize = 512;
+
+#[derive(Debug, Deserialize)]
+struct DescBody {
+    connections: Option<Vec<DescItem>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DescItem {
+    id: Option<String>,
+    description: Option<String>,
+}
+
+/// Why `description` is not a valid connection description, if it is not.
+fn description_problem(description: &str) -> Option<String> {
+    let chars = description.chars().count();
+    if chars > MAX_DESCRIPTION {
+        return Some(format!(
+            "it has {chars} characters; expected at most {MAX_DESCRIPTION}"
+        ));
+    }
+    description
+        .contains(['<', '>'])
+        .then(|| "it contains < or >; expected text without them".to_owned())
+}
+
+/// `PUT .../vpc-endpoint-services/{id}/connections/description` with
+/// `{"connections": [{"id": ENDPOINT_ID, "description": TEXT}, ...]}`: sets the
+/// owner's description of each connection (an empty or absent `description`
+/// clears it). Every item is checked before any is changed, so a refused
+/// request changes nothing; when an id is named twice the last item wins.
+/// Answers `{"connections": [...]}` with each changed connection once, in the
+/// order first named.
+///
+/// The endpoint's `updated_at` is left as it is: the description is the
+/// provider's note on the connection, not a change of the endpoint the
+/// consumer owns, and `updated_at` drives the consumer's view (and the age of
+/// failed endpoints that a gc compares against).
+pub(super) fn update_descriptions(
+    state: &mut State,
+    ctx: &Ctx,
+    service_id: &str,
+) -> Result<Reply, ApiError> {
+    owned(state, ctx, service_id)?;
+    let body: DescBody = parse_body(ctx.body)?;
+    let items = body.connections.unwrap_or_default();
+    if items.is_empty() {
+        return Err(ApiError::bad(
+            "EndPoint.0002",
+            "Parameter error: connections is missing or empty; expected a list of {\"id\": ENDPOINT_ID, \"description\": TEXT}",
+        ));
+    }
+    let mut changes: Vec<(u32, String)> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Some(id) = item.id.filter(|id| !id.is_empty()) else {
+            return Err(ApiError::bad(
+                "EndPoint.0002",
+                format!("Parameter error: connections[{i}].id is missing; expected the id of an endpoint connected to the service"),
+            ));
+        };
+        let description = item.description.unwrap_or_default();
+        if let Some(problem) = description_problem(&description) {
+            return Err(ApiError::bad(
+                "EndPoint.0002",
+                format!("Parameter error: connections[{i}].description is invalid: {problem}"),
+            ));
+        }
+        changes.push((connection_slot(state, service_id, &id)?, description));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(changes.len());
+    let mut order: Vec<u32> = Vec::with_capacity(changes.len());
+    for (slot, description) in changes {
+        if let Some(ep) = state.endpoint_mut(slot) {
+            ep.connection_description = description;
+        }
+        if seen.insert(slot) {
+            order.push(slot);
+        }
+    }
+    let views: Vec<ConnectionView> = order
+        .into_iter()
+        .filter_map(|slot| state.endpoint(slot))
+        .map(ConnectionView::of)
+        .collect();
+    views::page_without_total("connections", &views)
 }
 
 /// What an action does to an endpoint in its current status: the status shown

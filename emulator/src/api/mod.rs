@@ -58,6 +58,7 @@ pub(crate) enum Op {
     DeleteService,
     ListConnections,
     ConnectionAction,
+    UpdateConnectionsDesc,
     ListPermissions,
     PermissionAction,
     ListEndpoints,
@@ -83,6 +84,7 @@ impl Op {
             Self::DeleteService => "delete_service",
             Self::ListConnections => "list_connections",
             Self::ConnectionAction => "connection_action",
+            Self::UpdateConnectionsDesc => "update_connections_desc",
             Self::ListPermissions => "list_permissions",
             Self::PermissionAction => "permission_action",
             Self::ListEndpoints => "list_endpoints",
@@ -138,6 +140,7 @@ fn service_route<'a>(method: &str, rest: &[&'a str]) -> (Op, &'a str) {
         ("DELETE", [id]) => (Op::DeleteService, id),
         ("GET", [id, "connections"]) => (Op::ListConnections, id),
         ("POST", [id, "connections", "action"]) => (Op::ConnectionAction, id),
+        ("PUT", [id, "connections", "description"]) => (Op::UpdateConnectionsDesc, id),
         ("GET", [id, "permissions"]) => (Op::ListPermissions, id),
         ("POST", [id, "permissions", "action"]) => (Op::PermissionAction, id),
         _ => (Op::Unknown, ""),
@@ -284,6 +287,7 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::DeleteService => services::delete(state, ctx, id),
         Op::ListConnections => connections::list(state, ctx, id),
         Op::ConnectionAction => connections::action(state, ctx, id),
+        Op::UpdateConnectionsDesc => connections::update_descriptions(state, ctx, id),
         Op::ListPermissions => connections::list_permissions(state, ctx, id),
         Op::PermissionAction => connections::permission_action(state, ctx, id),
         Op::ListEndpoints => endpoints::list(state, ctx),
@@ -312,6 +316,11 @@ mod tests {
             "/v1/p1/vpc-endpoint-services/s1/connections/action",
         );
         assert_eq!(r.op, Op::ConnectionAction);
+        let r = route(
+            &Method::PUT,
+            "/v1/p1/vpc-endpoint-services/s1/connections/description",
+        );
+        assert_eq!((r.op, r.id.as_str()), (Op::UpdateConnectionsDesc, "s1"));
         assert_eq!(
             route(&Method::GET, "/v1/p/vpc-endpoint-services/describe").op,
             Op::DescribeService

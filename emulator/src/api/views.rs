@@ -36,7 +36,9 @@ pub(super) struct ConnectionView<'a> {
 }
 
 impl<'a> ConnectionView<'a> {
-    /// The view of the endpoint `e` from its service's owner.
+    /// The view of the endpoint `e` from its service's owner: its
+    /// `description` is the owner's note on the connection, not the
+    /// consumer's description of the endpoint.
     pub fn of(e: &'a Endpoint) -> Self {
         Self {
             id: &e.id,
@@ -45,7 +47,7 @@ impl<'a> ConnectionView<'a> {
             status: e.status.as_str(),
             created_at: format_time(e.created_at),
             updated_at: format_time(e.updated_at),
-            description: &e.description,
+            description: &e.connection_description,
             error: failure(e),
         }
     }

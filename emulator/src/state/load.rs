@@ -215,6 +215,7 @@ impl State {
                 })
                 .collect(),
             description: spec.description.clone().unwrap_or_default(),
+            connection_description: spec.connection_description.clone().unwrap_or_default(),
             ..base
         };
         self.insert_endpoint(ep);
@@ -234,7 +235,12 @@ impl State {
             .as_deref()
             .and_then(|id| self.endpoint_slot(id))
         {
-            return self.link_existing(service_id, slot, at);
+            self.link_existing(service_id, slot, at)?;
+            if let (Some(note), Some(ep)) = (&spec.connection_description, self.endpoint_mut(slot))
+            {
+                ep.connection_description = note.clone();
+            }
+            return Ok(());
         }
         let approval = self
             .services
@@ -265,6 +271,7 @@ impl State {
         };
         let ep = Endpoint {
             description: spec.description.clone().unwrap_or_default(),
+            connection_description: spec.connection_description.clone().unwrap_or_default(),
             ..self.new_endpoint(rng, new)
         };
         self.insert_endpoint(ep);

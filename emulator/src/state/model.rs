@@ -135,7 +135,11 @@ pub(crate) struct Endpoint {
     pub tags: Vec<Tag>,
     pub whitelist: Vec<String>,
     pub enable_whitelist: bool,
+    /// The consumer's own description of its endpoint.
     pub description: String,
+    /// The service owner's note on the connection, shown as `description` by
+    /// the connections APIs; separate from the endpoint's `description`.
+    pub connection_description: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub status: EpStatus,
@@ -159,6 +163,7 @@ impl Default for Endpoint {
             whitelist: Vec::new(),
             enable_whitelist: false,
             description: String::new(),
+            connection_description: String::new(),
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
             status: EpStatus::Accepted,

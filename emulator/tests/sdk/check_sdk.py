@@ -5,9 +5,9 @@ Usage: python3 emulator/tests/sdk/check_sdk.py target/debug/vpcep-emulator
 
 Starts the given emulator binary with a two-account scenario (provider and
 consumer), then, through the SDK's own signed requests, lists services,
-endpoints and connections, accepts a connection, reads quotas, deletes an
-endpoint, reads versions, adds whitelist records and creates an endpoint,
-checking every answer. Prints "N passed, M failed" and exits
+endpoints and connections, accepts a connection, describes a connection,
+reads quotas, deletes an endpoint, reads versions, adds whitelist records and
+creates an endpoint, checking every answer. Prints "N passed, M failed" and exits
 non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
 """
 
@@ -25,6 +25,7 @@ try:
         AcceptOrRejectEndpointRequestBody,
         AddOrRemoveServicePermissionsRequest,
         AddOrRemoveServicePermissionsRequestBody,
+        ConnectionsDesc,
         CreateEndpointRequest,
         CreateEndpointRequestBody,
         DeleteEndpointRequest,
@@ -36,6 +37,8 @@ try:
         ListServiceDescribeDetailsRequest,
         ListServicePermissionsDetailsRequest,
         ListVersionDetailsRequest,
+        UpdateEndpointConnectionsDescRequest,
+        UpdateEndpointConnectionsDescRequestBody,
         VpcepClient,
     )
 except ImportError as missing:  # say how to fix it rather than a traceback
@@ -148,6 +151,28 @@ def run_checks(base):
         else:
             raise AssertionError("a second accept succeeded")
 
+    def describe_connection():
+        note = "owned by the payments team"
+        body = UpdateEndpointConnectionsDescRequestBody(connections=[ConnectionsDesc(id=PENDING_EP, description=note)])
+        r = provider.update_endpoint_connections_desc(
+            UpdateEndpointConnectionsDescRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        expect([(c.id, c.description) for c in r.connections] == [(PENDING_EP, note)], r.connections)
+        r = provider.list_service_connections(ListServiceConnectionsRequest(
+            vpc_endpoint_service_id=SERVICE_ID, id=PENDING_EP, limit=1000))
+        expect(r.total_count == 1 and r.connections[0].description == note, r.connections)
+        r = consumer.list_endpoint_info_details(ListEndpointInfoDetailsRequest(vpc_endpoint_id=PENDING_EP))
+        expect(r.description == "", f"the consumer's endpoint description changed: {r.description!r}")
+
+    def consumer_describing_is_refused():
+        body = UpdateEndpointConnectionsDescRequestBody(connections=[ConnectionsDesc(id=PENDING_EP, description="x")])
+        try:
+            consumer.update_endpoint_connections_desc(
+                UpdateEndpointConnectionsDescRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        except ClientRequestException as e:
+            expect(e.status_code == 400 and e.error_code == "EndPoint.2003", f"{e.status_code} {e.error_code}")
+        else:
+            raise AssertionError("a consumer described the provider's connection")
+
     def consumer_sees_accepted():
         r = consumer.list_endpoints(ListEndpointsRequest(limit=1000))
         expect(r.total_count == 1, f"total_count {r.total_count}")
@@ -212,6 +237,8 @@ def run_checks(base):
                      ("list pending connections", pending_connections),
                      ("list connections sorted", all_connections_sorted),
                      ("accept connection", accept), ("accept again is EndPoint.2014", accept_again_is_2014),
+                     ("describe a connection", describe_connection),
+                     ("consumer describing is refused", consumer_describing_is_refused),
                      ("consumer sees accepted endpoint", consumer_sees_accepted),
                      ("list provider endpoints", provider_endpoints), ("read quotas", quotas),
                      ("delete endpoint", delete), ("list versions", versions),

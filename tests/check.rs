@@ -14,6 +14,10 @@ async fn check_reports_quotas_services_and_pending_counts() {
             let n = if seen.path.contains("/s1/") { 2 } else { 0 };
             let items: Vec<_> = (0..n).map(|i| json!({"id": format!("e{i}"), "domain_id": "d", "status": "pendingAcceptance"})).collect();
             Reply::ok(json!({"connections": items, "total_count": n}))
+        } else if seen.path.ends_with("/permissions") {
+            let star = seen.path.contains("/s2/");
+            let records = if star { vec![json!({"id": "r1", "permission": "*"})] } else { vec![] };
+            Reply::ok(json!({"permissions": records, "total_count": records.len()}))
         } else {
             Reply::ok(json!({"endpoint_services": [
                 {"id": "s1", "service_name": "one", "status": "available", "approval_enabled": true},
@@ -37,7 +41,10 @@ async fn check_reports_quotas_services_and_pending_counts() {
         .map(|s| (s.id.as_str(), s.pending_connections))
         .collect();
     assert_eq!(pending, [("s1", 2), ("s2", 0)]);
-    assert_eq!(report.api_calls, 4);
+    assert!(report.services[0].findings.is_empty());
+    let found: Vec<_> = report.services[1].findings.iter().map(|f| f.kind).collect();
+    assert_eq!(found, ["approval_disabled", "whitelist_open"]);
+    assert_eq!(report.api_calls, 6);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["quotas"][0]["type"], "endpoint");
     assert!(seen_status_filter(&server));

@@ -190,6 +190,8 @@ async fn an_answer_too_large_to_hold_fails_that_job_and_the_others_go_on() {
         if seen.path.ends_with("/quotas") {
             Reply::ok(json!({"quotas": {"resources": [
                 {"type": "endpoint", "used": 1, "quota": 150}]}}))
+        } else if seen.path.ends_with("/vpc-endpoint-services") {
+            Reply::ok(json!({"endpoint_services": [], "total_count": 0}))
         } else {
             Reply::raw(200, &huge)
         }

@@ -1,12 +1,20 @@
 //! The quota job: read the VPCEP quotas, grade each, and raise one alert per
 //! crossed level. Alerts carry a stable `dedup_key`, so a receiver that
 //! deduplicates (Alertmanager) pages once, however often the job runs.
+//!
+//! It also reviews the managed services' set-up (posture): a service with
+//! approval disabled, or with a `*` whitelist record, raises a warning
+//! (`vpcep-posture/{project}/{service}/{finding}`). That costs one read of
+//! the services and one of each service's whitelist per run.
+
+use tokio::task::JoinSet;
 
 use super::Ctx;
 use crate::alerts::Alert;
 use crate::config::Settings;
 use crate::report::{Level, QuotaEntry, Report};
-use crate::vpcep::Quota;
+use crate::vpcep::check::findings;
+use crate::vpcep::{ApiError, EndpointService, Quota};
 
 /// The levels that grade usage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,10 +120,69 @@ pub async fn run(ctx: &Ctx) -> Report {
         ctx.client.project_id(),
     );
     report.quotas = entries;
+    let mut alerts = alerts;
+    alerts.extend(posture(ctx, &mut report).await);
     let delivered = ctx.sinks.deliver("quota", &alerts, ctx.dry_run()).await;
     report.alerts = delivered.alerts;
     report.errors.extend(delivered.errors);
     report
+}
+
+/// The managed services: `WARDEN_SERVICE_IDS`, or every service of the project.
+async fn services(ctx: &Ctx) -> Result<Vec<EndpointService>, ApiError> {
+    if ctx.settings.service_ids.is_empty() {
+        return ctx.client.list_services().await;
+    }
+    let mut found = Vec::with_capacity(ctx.settings.service_ids.len());
+    for id in &ctx.settings.service_ids {
+        found.push(ctx.client.get_service(id).await?);
+    }
+    Ok(found)
+}
+
+/// The posture warnings of the managed services. A read that fails is an
+/// error of the report; the quota alerts still go out.
+async fn posture(ctx: &Ctx, report: &mut Report) -> Vec<Alert> {
+    let services = match services(ctx).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.error("quota", "endpoint services", e.to_string(), e.is_retryable());
+            return Vec::new();
+        }
+    };
+    let mut set = JoinSet::new();
+    for service in services {
+        let client = ctx.client.clone();
+        set.spawn(async move {
+            let records = client.list_permissions(&service.id).await;
+            (service, records)
+        });
+    }
+    let project = ctx.client.project_id();
+    let mut alerts = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((service, Ok(records))) => {
+                for f in findings(&service, &records) {
+                    alerts.push(Alert::finding(f.kind, project, &service.id, f.message));
+                }
+            }
+            Ok((service, Err(e))) => report.error(
+                "quota",
+                &format!("whitelist of service {}", service.id),
+                e.to_string(),
+                e.is_retryable(),
+            ),
+            Err(_) => report.error(
+                "quota",
+                "endpoint services",
+                "a whitelist read ended abnormally".into(),
+                true,
+            ),
+        }
+    }
+    alerts.sort_by(|a, b| a.dedup_key.cmp(&b.dedup_key));
+    alerts
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod iam;
 mod jobs;
+mod judgement;
 mod reliability;
 mod scripted;
 mod secrets;

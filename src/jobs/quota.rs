@@ -146,7 +146,12 @@ async fn posture(ctx: &Ctx, report: &mut Report) -> Vec<Alert> {
     let services = match services(ctx).await {
         Ok(s) => s,
         Err(e) => {
-            report.error("quota", "endpoint services", e.to_string(), e.is_retryable());
+            report.error(
+                "quota",
+                "endpoint services",
+                e.to_string(),
+                e.is_retryable(),
+            );
             return Vec::new();
         }
     };

@@ -2,9 +2,12 @@
 //! sample event in `events/` run against it, and a short human summary.
 //!
 //! The estate (`demo-estate.json`) has a provider with two endpoint services
-//! (`orders-api`, `billing-api`), pending connections from allowlisted and
-//! unknown accounts, failed endpoints old and young and one tagged to keep,
-//! and quotas near their limits. Connection events run first, ticks last, so
+//! (`orders-api`, `billing-api`, whose whitelist has a `*` record), pending
+//! connections from allowlisted and unknown accounts, an accepted one from an
+//! account no longer allowed, failed endpoints old and young, one tagged to
+//! keep and one to keep until 2999, and quotas near their limits. The demo
+//! reconciles in `report` mode, limits each account to two connections per
+//! service and writes audit marks. Connection events run first, ticks last, so
 //! each shows its own work.
 
 use std::collections::HashSet;
@@ -51,6 +54,15 @@ async fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
         &field("sk"),
     );
     settings.allowed_domains = ALLOWED_DOMAINS.iter().map(|d| d.to_string()).collect();
+    // The judgement settings, so each shows: a removed account's accepted
+    // connection is reported (not rejected), an account holds at most two
+    // connections per service, decisions and notices are marked.
+    // The provider's own endpoints connect to its services too: its account
+    // is allowed, or reconciling would name them.
+    settings.allowed_domains.push(field("domain_id"));
+    settings.reconcile = crate::config::Reconcile::Report;
+    settings.max_connections_per_account = Some(2);
+    settings.audit_description = true;
     settings.webhook_secret = Some(crate::config::Secret::new(WEBHOOK_SECRET));
     let ctx = Ctx::new(settings)?;
     println!("VPCEP emulator with the demo estate at {}", emu.base_url());
@@ -114,6 +126,19 @@ fn print_summary(total: &Report) {
         )
     );
     println!(
+        "revoked      {}",
+        list(total.revoked.iter().map(|e| format!(
+            "{} ({}, {})",
+            e.endpoint_id,
+            e.domain_id,
+            if e.rejected {
+                "rejected"
+            } else {
+                "reported only"
+            }
+        )))
+    );
+    println!(
         "deleted      {}",
         list(
             total
@@ -150,10 +175,11 @@ fn print_summary(total: &Report) {
 
 fn one_line(r: &Report) -> String {
     format!(
-        "approved {}, rejected {}, left {}, deleted {}, gc skipped {}, alerts {}, errors {}",
+        "approved {}, rejected {}, left {}, revoked {}, deleted {}, gc skipped {}, alerts {}, errors {}",
         r.approved.len(),
         r.rejected.len(),
         r.left_pending.len(),
+        r.revoked.len(),
         r.deleted.len(),
         r.gc_skipped.len(),
         r.alerts.len(),

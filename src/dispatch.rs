@@ -18,6 +18,7 @@ pub struct Outcome {
 
 /// Runs the jobs `trigger` asks for and reports.
 pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
+    let ctx = &ctx.for_one_run();
     let started = Instant::now();
     let calls_before = ctx.client.api_calls();
     let mut outcome = match trigger {

@@ -494,3 +494,19 @@ async fn the_dry_run_plan_is_what_the_real_run_then_does() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_tick_lists_the_services_once_for_approve_and_the_posture_review() {
+    let emu = emulator(
+        estate(vec![conn("e-1", ALLOWED, "pendingAcceptance", 60)]),
+        Options::default(),
+    )
+    .await;
+    let ctx = ctx(settings(&emu));
+    let report = dispatch(&ctx, tick(&[])).await.report;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.approved.len(), 1);
+    assert_eq!(op(&emu, "list_services"), 1);
+    dispatch(&ctx, tick(&[])).await;
+    assert_eq!(op(&emu, "list_services"), 2, "each run reads them afresh");
+}

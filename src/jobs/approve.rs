@@ -245,13 +245,7 @@ async fn managed_services(ctx: &Ctx) -> Result<Vec<String>, ApiError> {
     if !ctx.settings.service_ids.is_empty() {
         return Ok(ctx.settings.service_ids.clone());
     }
-    Ok(ctx
-        .client
-        .list_services()
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect())
+    Ok(ctx.services().await?.iter().map(|s| s.id.clone()).collect())
 }
 
 /// Sweeps every pending connection of every managed service, all services at once

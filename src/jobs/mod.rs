@@ -10,11 +10,11 @@ pub mod quota;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::alerts::Sinks;
 use crate::config::Settings;
-use crate::vpcep::Client;
+use crate::vpcep::{ApiError, Client, EndpointService};
 
 /// What every job needs: settings, the API client, the alert sinks and the deadline.
 #[derive(Clone)]
@@ -27,6 +27,9 @@ pub struct Ctx {
     /// Bounds the action tasks (accept, reject, delete) alive at once, so
     /// memory follows the concurrency limit, not the size of the estate.
     actions: Arc<Semaphore>,
+    /// The project's services, read at most once per run and shared by the
+    /// jobs (approve sweeps them, quota reviews their posture).
+    services: Arc<OnceCell<Vec<EndpointService>>>,
 }
 
 impl Ctx {
@@ -41,7 +44,25 @@ impl Ctx {
             sinks: Arc::new(sinks),
             deadline: None,
             actions: Arc::new(Semaphore::new(2 * settings_concurrency)),
+            services: Arc::new(OnceCell::new()),
         })
+    }
+
+    /// The same context for one run: nothing read by an earlier run is reused.
+    pub fn for_one_run(&self) -> Self {
+        Self {
+            services: Arc::new(OnceCell::new()),
+            ..self.clone()
+        }
+    }
+
+    /// The project's endpoint services, listed once per run (a failed read
+    /// is not kept: the next caller tries again).
+    pub async fn services(&self) -> Result<&[EndpointService], ApiError> {
+        self.services
+            .get_or_try_init(|| self.client.list_services())
+            .await
+            .map(Vec::as_slice)
     }
 
     /// The same context with a deadline for one invocation.

@@ -128,16 +128,17 @@ pub async fn run(ctx: &Ctx) -> Report {
     report
 }
 
-/// The managed services: `WARDEN_SERVICE_IDS`, or every service of the project.
+/// The managed services: `WARDEN_SERVICE_IDS`, or every service of the
+/// project, from the one listing a run makes.
 async fn services(ctx: &Ctx) -> Result<Vec<EndpointService>, ApiError> {
-    if ctx.settings.service_ids.is_empty() {
-        return ctx.client.list_services().await;
-    }
-    let mut found = Vec::with_capacity(ctx.settings.service_ids.len());
-    for id in &ctx.settings.service_ids {
-        found.push(ctx.client.get_service(id).await?);
-    }
-    Ok(found)
+    let ids = &ctx.settings.service_ids;
+    Ok(ctx
+        .services()
+        .await?
+        .iter()
+        .filter(|s| ids.is_empty() || ids.contains(&s.id))
+        .cloned()
+        .collect())
 }
 
 /// The posture warnings of the managed services. A read that fails is an

@@ -33,6 +33,11 @@ fn estate(connections: Vec<Value>) -> Value {
         "approval_enabled": true, "connections": connections}]})
 }
 
+/// An emulator with that one service.
+async fn on(connections: Vec<Value>) -> vpcep_emulator::Emulator {
+    emulator(estate(connections), Options::default()).await
+}
+
 /// A webhook receiver taking alerts in the `json` format.
 async fn hook(s: &mut Settings) -> TestServer {
     let server = TestServer::start(|_| Reply::raw(200, "")).await;
@@ -115,11 +120,7 @@ async fn reconcile_off_report_and_reject() {
 
 #[tokio::test]
 async fn reconcile_never_revokes_on_an_empty_allowlist() {
-    let emu = emulator(
-        estate(vec![conn("e-1", STRANGER, "accepted", 60)]),
-        Options::default(),
-    )
-    .await;
+    let emu = on(vec![conn("e-1", STRANGER, "accepted", 60)]).await;
     let mut s = settings(&emu);
     s.allowed_domains.clear();
     s.reconcile = Reconcile::Reject;
@@ -191,13 +192,10 @@ async fn the_per_account_limit_at_limit_minus_one_limit_and_plus_one() {
 
 #[tokio::test]
 async fn a_request_over_the_per_account_limit_is_rejected_when_configured() {
-    let emu = emulator(
-        estate(vec![
-            conn("e-held", ALLOWED, "accepted", 60),
-            conn("e-asking", ALLOWED, "pendingAcceptance", 5),
-        ]),
-        Options::default(),
-    )
+    let emu = on(vec![
+        conn("e-held", ALLOWED, "accepted", 60),
+        conn("e-asking", ALLOWED, "pendingAcceptance", 5),
+    ])
     .await;
     let mut s = settings(&emu);
     s.max_connections_per_account = Some(1);
@@ -214,11 +212,7 @@ async fn a_request_over_the_per_account_limit_is_rejected_when_configured() {
 
 #[tokio::test]
 async fn a_waiting_connection_is_announced_once_and_again_only_when_its_mark_is_cleared() {
-    let emu = emulator(
-        estate(vec![conn("e-waiting", STRANGER, "pendingAcceptance", 600)]),
-        Options::default(),
-    )
-    .await;
+    let emu = on(vec![conn("e-waiting", STRANGER, "pendingAcceptance", 600)]).await;
     let mut s = settings(&emu);
     s.audit_description = true;
     let receiver = hook(&mut s).await;
@@ -246,13 +240,10 @@ async fn a_waiting_connection_is_announced_once_and_again_only_when_its_mark_is_
 
 #[tokio::test]
 async fn without_marks_a_tick_announces_the_connections_created_since_the_previous_one() {
-    let emu = emulator(
-        estate(vec![
-            conn("e-new", STRANGER, "pendingAcceptance", 2),
-            conn("e-old", STRANGER, "pendingAcceptance", 60),
-        ]),
-        Options::default(),
-    )
+    let emu = on(vec![
+        conn("e-new", STRANGER, "pendingAcceptance", 2),
+        conn("e-old", STRANGER, "pendingAcceptance", 60),
+    ])
     .await;
     let mut s = settings(&emu);
     s.schedule_minutes = 5;
@@ -270,11 +261,7 @@ async fn without_marks_a_tick_announces_the_connections_created_since_the_previo
 
 #[tokio::test]
 async fn a_notice_that_no_sink_took_is_announced_again() {
-    let emu = emulator(
-        estate(vec![conn("e-waiting", STRANGER, "pendingAcceptance", 600)]),
-        Options::default(),
-    )
-    .await;
+    let emu = on(vec![conn("e-waiting", STRANGER, "pendingAcceptance", 600)]).await;
     let mut s = settings(&emu);
     s.audit_description = true;
     let down = TestServer::start(|_| Reply::raw(503, "")).await;
@@ -290,14 +277,11 @@ async fn a_notice_that_no_sink_took_is_announced_again() {
 async fn audit_marks_are_written_and_a_foreign_description_is_left_alone() {
     let mut foreign = conn("e-foreign", ALLOWED, "pendingAcceptance", 60);
     foreign["connection_description"] = json!("contract 42, ask ops before changing");
-    let emu = emulator(
-        estate(vec![
-            conn("e-ok", ALLOWED, "pendingAcceptance", 60),
-            conn("e-no", STRANGER, "pendingAcceptance", 60),
-            foreign,
-        ]),
-        Options::default(),
-    )
+    let emu = on(vec![
+        conn("e-ok", ALLOWED, "pendingAcceptance", 60),
+        conn("e-no", STRANGER, "pendingAcceptance", 60),
+        foreign,
+    ])
     .await;
     let mut s = settings(&emu);
     s.audit_description = true;
@@ -497,11 +481,7 @@ async fn the_dry_run_plan_is_what_the_real_run_then_does() {
 
 #[tokio::test]
 async fn a_tick_lists_the_services_once_for_approve_and_the_posture_review() {
-    let emu = emulator(
-        estate(vec![conn("e-1", ALLOWED, "pendingAcceptance", 60)]),
-        Options::default(),
-    )
-    .await;
+    let emu = on(vec![conn("e-1", ALLOWED, "pendingAcceptance", 60)]).await;
     let ctx = ctx(settings(&emu));
     let report = dispatch(&ctx, tick(&[])).await.report;
     assert!(report.errors.is_empty(), "{:?}", report.errors);

@@ -626,17 +626,15 @@ async fn apply(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
                 info!(service_id = %entry.service_id, endpoint_id = %entry.endpoint_id, domain_id = %entry.domain_id, ?action, reason = %entry.reason, "connection decided");
                 push_done(part, action, entry, ours, now);
             }
-            Err(e) => part.report.error(
-                "approve",
-                &format!(
-                    "service {} endpoint {}",
-                    entry.service_id, entry.endpoint_id
-                ),
-                e.to_string(),
-                e.is_retryable(),
-            ),
+            Err(e) => failed(&mut part.report, &entry.service_id, &entry.endpoint_id, &e),
         }
     }
+}
+
+/// Records a failed action on one connection.
+fn failed(report: &mut Report, service_id: &str, endpoint_id: &str, e: &ApiError) {
+    let target = format!("service {service_id} endpoint {endpoint_id}");
+    report.error("approve", &target, e.to_string(), e.is_retryable());
 }
 
 fn push_done(
@@ -735,15 +733,7 @@ async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Option<Alert> {
                 }
                 part.report.revoked.push(entry);
             }
-            Err(e) => part.report.error(
-                "approve",
-                &format!(
-                    "service {} endpoint {}",
-                    entry.service_id, entry.endpoint_id
-                ),
-                e.to_string(),
-                e.is_retryable(),
-            ),
+            Err(e) => failed(&mut part.report, &entry.service_id, &entry.endpoint_id, &e),
         }
     }
     over.then(|| {

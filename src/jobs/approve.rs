@@ -698,6 +698,12 @@ async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Option<Alert> {
                 continue;
             }
             let slot = ctx.action_slot().await;
+            if !ctx.has_time() {
+                let target = format!("service {} endpoint {}", c.service_id, c.endpoint_id);
+                part.report
+                    .error("approve", &target, DEADLINE_REASON.to_owned(), true);
+                continue;
+            }
             let client = ctx.client.clone();
             let ours = marks::is_ours(c.description.as_deref());
             set.spawn(async move {

@@ -186,6 +186,9 @@ pub struct Settings {
     pub schedule_minutes: u64,
     /// `WARDEN_GC_OVER_LIMIT`: what gc does when more endpoints qualify than `WARDEN_GC_MAX_DELETES`.
     pub gc_over_limit: GcOverLimit,
+    /// `WARDEN_ALERT_TTL_MINUTES`: how long Alertmanager keeps an alert
+    /// active without hearing of it again (its `endsAt`).
+    pub alert_ttl_minutes: u64,
 }
 
 impl Settings {
@@ -230,6 +233,7 @@ impl Settings {
             audit_description: false,
             schedule_minutes: 5,
             gc_over_limit: GcOverLimit::Refuse,
+            alert_ttl_minutes: 180,
         }
     }
 }

@@ -81,6 +81,54 @@ async fn alertmanager_format_posts_the_v2_alert_array() {
 }
 
 #[tokio::test]
+async fn alertmanager_alerts_outlive_the_schedule_and_levels_not_crossed_are_resolved_now() {
+    let (hook, report) = run_with_hook(AlertFormat::Alertmanager).await;
+    let body = hook.requests()[0].json();
+    let at = |v: &serde_json::Value| {
+        time::OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let mut firing = Vec::new();
+    let mut resolved = Vec::new();
+    for a in body.as_array().unwrap() {
+        // Alertmanager's postableAlert: labels required; times RFC 3339.
+        assert!(a["labels"]["alertname"].is_string());
+        let (starts, ends) = (at(&a["startsAt"]), at(&a["endsAt"]));
+        let key = a["annotations"]["dedup_key"].as_str().unwrap().to_owned();
+        if ends - starts == time::Duration::minutes(180) {
+            firing.push(key);
+        } else {
+            assert_eq!(ends, starts, "{key}: resolved now");
+            resolved.push(key);
+        }
+    }
+    assert_eq!(firing, [format!("vpcep-quota/{PROJECT}/endpoint/critical")]);
+    resolved.sort();
+    assert_eq!(
+        resolved,
+        [
+            format!("vpcep-quota/{PROJECT}/endpoint/warning"),
+            format!("vpcep-quota/{PROJECT}/endpoint_service/critical"),
+            format!("vpcep-quota/{PROJECT}/endpoint_service/warning"),
+        ]
+    );
+    assert_eq!(report.alerts.len(), 1, "the report lists what fires");
+}
+
+#[tokio::test]
+async fn chat_and_json_receivers_never_see_resolved_levels() {
+    for format in [AlertFormat::Slack, AlertFormat::Json] {
+        let (hook, _) = run_with_hook(format).await;
+        let body = hook.requests()[0].json().to_string();
+        assert!(!body.contains("warning"), "{format:?}: {body}");
+        assert!(!body.contains("resolved"), "{format:?}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn json_format_posts_the_alert_objects() {
     let (hook, _) = run_with_hook(AlertFormat::Json).await;
     let body = hook.requests()[0].json();

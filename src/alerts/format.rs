@@ -1,16 +1,17 @@
 //! Alert bodies for each webhook format. Pure functions of the alerts.
 
 use serde_json::{json, Value};
-use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use super::Alert;
 use crate::config::AlertFormat;
 
 /// The webhook body for `alerts` in `format`: one request carries them all.
-pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime) -> Value {
+pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime, ttl: Duration) -> Value {
     match format {
         AlertFormat::Slack => slack(alerts),
-        AlertFormat::Alertmanager => alertmanager(alerts, now),
+        AlertFormat::Alertmanager => alertmanager(alerts, now, ttl),
         AlertFormat::Json => json!(alerts),
     }
 }
@@ -24,11 +25,14 @@ pub fn slack(alerts: &[Alert]) -> Value {
 
 /// A Prometheus Alertmanager v2 `POST /api/v2/alerts` array. The labels are
 /// the alert's identity (the same on every run for the same condition), so
-/// Alertmanager deduplicates repeats; the numbers are annotations.
-pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime) -> Value {
-    let starts_at = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+/// Alertmanager deduplicates repeats; the numbers are annotations. A firing
+/// alert ends at `now + ttl` unless a later run sends it again (Alertmanager
+/// would otherwise resolve it after its `resolve_timeout`, 5 minutes by
+/// default, and page again on the next run); a resolved one ends `now`.
+/// `startsAt` is `now`: Alertmanager keeps the first one of an alert still active.
+pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime, ttl: Duration) -> Value {
+    let at = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let starts_at = at(now);
     Value::Array(
         alerts
             .iter()
@@ -51,7 +55,8 @@ pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime) -> Value {
                     };
                     annotations.insert(name.clone(), json!(text));
                 }
-                json!({"labels": labels, "annotations": annotations, "startsAt": starts_at})
+                let ends_at = if a.resolved { at(now) } else { at(now + ttl) };
+                json!({"labels": labels, "annotations": annotations, "startsAt": starts_at, "endsAt": ends_at})
             })
             .collect(),
     )
@@ -100,7 +105,7 @@ mod tests {
     #[test]
     fn alertmanager_labels_are_stable_and_numbers_are_annotations() {
         let now = time::macros::datetime!(2026-11-23 12:00 UTC);
-        let body = alertmanager(&[alert()], now);
+        let body = alertmanager(&[alert()], now, Duration::minutes(180));
         assert_eq!(
             body[0]["labels"],
             json!({"alertname": "VpcepQuotaHigh", "severity": "critical", "project_id": "p1", "resource_type": "endpoint"})
@@ -108,15 +113,45 @@ mod tests {
         assert_eq!(body[0]["annotations"]["used"], "143");
         assert_eq!(body[0]["annotations"]["quota"], "150");
         assert_eq!(body[0]["startsAt"], "2026-11-23T12:00:00Z");
-        let later = alertmanager(&[alert()], now + time::Duration::hours(1));
+        assert_eq!(body[0]["endsAt"], "2026-11-23T15:00:00Z");
+        let later = alertmanager(
+            &[alert()],
+            now + time::Duration::hours(1),
+            Duration::minutes(180),
+        );
         assert_eq!(body[0]["labels"], later[0]["labels"]);
     }
 
     #[test]
     fn json_is_the_alert_objects_as_they_are() {
-        let body = body(AlertFormat::Json, &[alert()], OffsetDateTime::UNIX_EPOCH);
+        let body = body(
+            AlertFormat::Json,
+            &[alert()],
+            OffsetDateTime::UNIX_EPOCH,
+            Duration::ZERO,
+        );
         assert_eq!(body[0]["type"], "endpoint");
         assert_eq!(body[0]["level"], "critical");
         assert_eq!(body[0]["dedup_key"], "vpcep-quota/p1/endpoint/critical");
+    }
+
+    #[test]
+    fn a_level_no_longer_crossed_ends_now() {
+        let now = time::macros::datetime!(2026-11-23 12:00 UTC);
+        let entry = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 10,
+            quota: 150,
+            percent: 6.7,
+            level: Level::Ok,
+        };
+        let resolved = Alert::quota_resolved(&entry, Level::Critical, "p1");
+        let body = alertmanager(&[resolved], now, Duration::minutes(180));
+        assert_eq!(body[0]["endsAt"], "2026-11-23T12:00:00Z");
+        assert_eq!(body[0]["labels"]["severity"], "critical");
+        assert_eq!(
+            body[0]["annotations"]["dedup_key"],
+            "vpcep-quota/p1/endpoint/critical"
+        );
     }
 }

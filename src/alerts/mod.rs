@@ -47,6 +47,10 @@ pub struct Alert {
     /// `alertname`, `severity` and `project_id`.
     #[serde(skip)]
     pub labels: Vec<(&'static str, String)>,
+    /// A level no longer crossed: sent to Alertmanager only, with `endsAt`
+    /// now, so it closes the alert at once; other sinks never see it.
+    #[serde(skip)]
+    pub resolved: bool,
 }
 
 impl Alert {
@@ -78,7 +82,29 @@ impl Alert {
             facts,
             alertname: "VpcepQuotaHigh",
             labels: vec![("resource_type", entry.kind.clone())],
+            resolved: false,
         }
+    }
+
+    /// The quota's `level` alert, resolved: usage is no longer at that level.
+    pub fn quota_resolved(entry: &QuotaEntry, level: Level, project_id: &str) -> Self {
+        let mut alert = Self::quota(
+            entry,
+            project_id,
+            format!("back under the {} level", level.name()),
+        );
+        alert.level = level;
+        alert.dedup_key = format!("vpcep-quota/{project_id}/{}/{}", entry.kind, level.name());
+        alert.summary = format!(
+            "VPCEP quota {} resolved: {} {}/{} ({:.0}%) in project {project_id}",
+            level.name(),
+            entry.kind,
+            entry.used,
+            entry.quota,
+            entry.percent,
+        );
+        alert.resolved = true;
+        alert
     }
 
     /// A connection left pending, announced once.
@@ -107,7 +133,7 @@ impl Alert {
             labels: vec![
                 ("service_id", service_id.to_owned()),
                 ("endpoint_id", endpoint_id.to_owned()),
-            ],
+            ],            resolved: false,
         }
     }
 
@@ -126,6 +152,7 @@ impl Alert {
                 ("service_id", service_id.to_owned()),
                 ("finding", kind.to_owned()),
             ],
+            resolved: false,
         }
     }
 
@@ -142,6 +169,7 @@ impl Alert {
             facts: BTreeMap::from([("count".to_owned(), Value::from(count))]),
             alertname: "VpcepRunRefused",
             labels: vec![("refused", kind.to_owned())],
+            resolved: false,
         }
     }
 
@@ -218,9 +246,23 @@ impl Sinks {
 
     /// Delivers every alert to every sink; a failed delivery is an error of
     /// `job`. A dry run logs only.
+    ///
+    /// Resolved alerts go to an Alertmanager webhook only (alongside the
+    /// firing ones, in the same request); they are not logged or reported.
     pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
         let mut out = Delivered::default();
-        if alerts.is_empty() {
+        let to_alertmanager = self
+            .webhook
+            .as_ref()
+            .is_some_and(|w| w.format() == AlertFormat::Alertmanager);
+        // Firing first, then resolved: the order Alertmanager receives them in.
+        let (firing, resolved): (Vec<Alert>, Vec<Alert>) =
+            alerts.iter().cloned().partition(|a| !a.resolved);
+        let all: Vec<Alert> = firing.iter().chain(&resolved).cloned().collect();
+        let all = all.as_slice();
+        let alerts = firing.as_slice();
+        let nothing_for_alertmanager = !to_alertmanager || all.is_empty();
+        if alerts.is_empty() && nothing_for_alertmanager {
             return out;
         }
         for alert in alerts {
@@ -228,8 +270,9 @@ impl Sinks {
         }
         let mut reached = vec!["log".to_owned()];
         if !dry_run {
+            let to_webhook = if to_alertmanager { all } else { alerts };
             let (webhook, smn) = tokio::join!(
-                self.post_webhook(job, alerts),
+                self.post_webhook(job, to_webhook),
                 self.publish_smn(job, alerts)
             );
             for (sink, result) in [("webhook", webhook), ("smn", smn)] {
@@ -254,6 +297,9 @@ impl Sinks {
 
     async fn post_webhook(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
         let hook = self.webhook.as_ref()?;
+        if alerts.is_empty() {
+            return None;
+        }
         Some(hook.post(alerts).await.map_err(|e| ErrorEntry {
             job: job.into(),
             target: "alert webhook".into(),
@@ -264,6 +310,9 @@ impl Sinks {
 
     async fn publish_smn(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
         let smn = self.smn.as_ref()?;
+        if alerts.is_empty() {
+            return None;
+        }
         let (subject, message) = format::smn(alerts);
         let body = serde_json::json!({"subject": subject, "message": message});
         let result = smn

@@ -35,6 +35,7 @@ pub struct Webhook {
     http: reqwest::Client,
     max_retries: u32,
     backoff: Backoff,
+    ttl: time::Duration,
 }
 
 impl Webhook {
@@ -53,8 +54,14 @@ impl Webhook {
             format,
             http,
             max_retries: settings.max_retries,
+            ttl: time::Duration::minutes(settings.alert_ttl_minutes.min(i64::MAX as u64) as i64),
             backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
         }
+    }
+
+    /// The body format.
+    pub fn format(&self) -> AlertFormat {
+        self.format
     }
 
     /// `scheme://host[:port]` of the URL: safe to show.
@@ -66,7 +73,12 @@ impl Webhook {
 
     /// Posts the alerts, retrying what may pass on a second try.
     pub async fn post(&self, alerts: &[Alert]) -> Result<(), WebhookError> {
-        let body = format::body(self.format, alerts, time::OffsetDateTime::now_utc());
+        let body = format::body(
+            self.format,
+            alerts,
+            time::OffsetDateTime::now_utc(),
+            self.ttl,
+        );
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -73,6 +73,7 @@ struct Raw {
     warden_audit_description: Option<String>,
     warden_schedule_minutes: Option<String>,
     warden_gc_over_limit: Option<String>,
+    warden_alert_ttl_minutes: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -263,6 +264,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_AUDIT_DESCRIPTION",
     "WARDEN_SCHEDULE_MINUTES",
     "WARDEN_GC_OVER_LIMIT",
+    "WARDEN_ALERT_TTL_MINUTES",
 ];
 
 impl Raw {
@@ -514,6 +516,12 @@ impl Raw {
                 ],
                 GcOverLimit::Refuse,
             )?,
+            alert_ttl_minutes: number(
+                "WARDEN_ALERT_TTL_MINUTES",
+                self.warden_alert_ttl_minutes,
+                1..=43_200,
+            )?
+            .unwrap_or(180),
         })
     }
 

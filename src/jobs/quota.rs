@@ -90,7 +90,8 @@ pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
     (entry, why)
 }
 
-/// Grades every quota and builds the alerts for those above `ok`.
+/// Grades every quota and builds the alerts for those above `ok`, and the
+/// resolved ones for each level a quota is not at.
 pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEntry>, Vec<Alert>) {
     let mut entries = Vec::with_capacity(quotas.len());
     let mut alerts = Vec::new();
@@ -98,6 +99,13 @@ pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEn
         let (entry, why) = grade(q, levels);
         if let Some(reason) = why {
             alerts.push(Alert::quota(&entry, project_id, reason));
+        }
+        // A stateless warden can always say which levels are not crossed:
+        // Alertmanager closes them at once instead of waiting for `endsAt`.
+        for level in [Level::Warning, Level::Critical] {
+            if level != entry.level {
+                alerts.push(Alert::quota_resolved(&entry, level, project_id));
+            }
         }
         entries.push(entry);
     }
@@ -224,12 +232,14 @@ mod tests {
     fn no_alert_when_all_quotas_are_below_warning() {
         let (entries, alerts) = plan(&[q(10, 150), q(0, 20)], &LEVELS, "p");
         assert_eq!(entries.len(), 2);
-        assert!(alerts.is_empty());
+        assert!(alerts.iter().all(|a| a.resolved));
+        assert_eq!(alerts.len(), 4, "warning and critical resolved for each");
     }
 
     #[test]
     fn an_alert_has_a_stable_dedup_key_and_the_numbers() {
         let (_, alerts) = plan(&[q(143, 150)], &LEVELS, "proj1");
+        let alerts: Vec<_> = alerts.into_iter().filter(|a| !a.resolved).collect();
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].dedup_key, "vpcep-quota/proj1/endpoint/critical");
         assert_eq!(alerts[0].fact("used").as_deref(), Some("143"));

@@ -100,12 +100,20 @@ pub enum GcOverLimit {
 /// The body format of alert webhooks (`WARDEN_ALERT_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertFormat {
-    /// `{"text": ...}`: Slack, Mattermost, Rocket.Chat incoming webhooks.
+    /// `{"text": ..., "blocks": [...]}`: Slack (Mattermost and Rocket.Chat read `text`).
     Slack,
     /// Prometheus Alertmanager v2 `POST /api/v2/alerts` array.
     Alertmanager,
     /// The alert objects as they are.
     Json,
+    /// Feishu (Lark) custom bot: `{"msg_type": "text", ...}`.
+    Feishu,
+    /// DingTalk custom robot: `{"msgtype": "text", ...}`.
+    Dingtalk,
+    /// WeCom (WeChat Work) group robot: `{"msgtype": "markdown", ...}`.
+    Wecom,
+    /// Microsoft Teams Workflows webhook: an Adaptive Card attachment.
+    Teams,
 }
 
 /// How HTTP events are authenticated (`WARDEN_WEBHOOK_AUTH`).

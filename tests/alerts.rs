@@ -53,15 +53,20 @@ async fn run_with_hook(format: AlertFormat) -> (TestServer, vpcep_warden::report
 }
 
 #[tokio::test]
-async fn slack_format_posts_one_human_line() {
+async fn slack_format_posts_one_human_line_and_blocks() {
     let (hook, report) = run_with_hook(AlertFormat::Slack).await;
     let got = hook.requests();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].path, "/hooks/T000/B000/secretpath");
+    let body = got[0].json();
     assert_eq!(
-        got[0].json(),
-        json!({"text": format!("VPCEP quota critical: endpoint 143/150 (95%) in project {PROJECT}")})
+        body["text"],
+        format!("VPCEP quota critical: endpoint 143/150 (95%) in project {PROJECT} (95% used, critical level is 95%)")
     );
+    // Slack's Block Kit: every block has a type; section text is mrkdwn.
+    let blocks = body["blocks"].as_array().unwrap();
+    assert!(blocks.iter().all(|b| b["type"].is_string()));
+    assert_eq!(blocks[1]["text"]["type"], "mrkdwn");
     assert_eq!(report.alerts.len(), 1);
     assert_eq!(report.alerts[0].sinks, ["log", "webhook"]);
 }
@@ -261,5 +266,93 @@ async fn a_redirecting_webhook_is_a_failed_delivery_and_the_url_goes_nowhere() {
         assert!(error.message.contains("redirect"), "{}", error.message);
         assert!(error.message.contains("127.0.0.1"), "{}", error.message);
         assert!(!error.message.contains("secretpath"), "{}", error.message);
+    }
+}
+
+/// Runs `vpcep-warden alert-test` with the alert webhook at `hook` in `format`.
+async fn alert_test(hook: &str, format: &'static str) -> std::process::Output {
+    let hook = hook.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
+            .arg("alert-test")
+            .env_clear()
+            .env("HUAWEICLOUD_SDK_AK", AK)
+            .env("HUAWEICLOUD_SDK_SK", SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+            .env("WARDEN_VPCEP_ENDPOINT", "http://127.0.0.1:9")
+            .env("WARDEN_ALERT_WEBHOOK_URL", hook)
+            .env("WARDEN_ALERT_FORMAT", format)
+            .env("WARDEN_MAX_RETRIES", "0")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn alert_test_sends_one_sample_through_each_sink_and_says_which_took_it() {
+    let hook = receiver(0, Duration::ZERO).await;
+    let out = alert_test(&format!("{}/hook", hook.url), "teams").await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["configured"], json!(["log", "webhook (teams)"]));
+    assert_eq!(result["reached"], json!(["log", "webhook"]));
+    let body = hook.requests()[0].json();
+    assert_eq!(body["attachments"][0]["content"]["type"], "AdaptiveCard");
+    assert!(body.to_string().contains("test alert"));
+
+    let down = receiver(usize::MAX, Duration::ZERO).await;
+    let out = alert_test(&format!("{}/hook", down.url), "slack").await;
+    assert_eq!(out.status.code(), Some(1));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["reached"], json!(["log"]));
+    assert!(result["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("HTTP 500"));
+}
+
+#[tokio::test]
+async fn a_chat_bot_that_answers_200_with_an_error_code_is_a_failed_delivery() {
+    for (format, answer) in [
+        (
+            AlertFormat::Feishu,
+            json!({"code": 19024, "msg": "Key Words Not Found"}),
+        ),
+        (
+            AlertFormat::Dingtalk,
+            json!({"errcode": 310000, "errmsg": "keywords not in content"}),
+        ),
+        (
+            AlertFormat::Wecom,
+            json!({"errcode": 93000, "errmsg": "invalid webhook url"}),
+        ),
+    ] {
+        let answer = answer.clone();
+        let bot = TestServer::start(move |_| Reply::json(200, answer.clone())).await;
+        let emu = emulator(near_the_limit(), Options::default()).await;
+        let mut s = settings(&emu);
+        s.alert_webhook_url = Some(Secret::new(format!(
+            "{}/robot/send?access_token=t0ken",
+            bot.url
+        )));
+        s.alert_format = format;
+        let report = dispatch(&ctx(s), quota_tick()).await.report;
+        assert_eq!(report.errors.len(), 1, "{format:?}");
+        let message = &report.errors[0].message;
+        assert!(message.contains("refused the message"), "{message}");
+        assert!(
+            !message.contains("t0ken"),
+            "the URL stays secret: {message}"
+        );
+        let body = bot.requests()[0].json();
+        let kind = body.get("msg_type").or_else(|| body.get("msgtype"));
+        assert!(kind.is_some(), "{format:?}: {body}");
     }
 }

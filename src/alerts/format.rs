@@ -1,4 +1,5 @@
-//! Alert bodies for each webhook format. Pure functions of the alerts.
+//! Alert bodies for each webhook format, as each receiver documents them.
+//! Pure functions of the alerts.
 
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -7,20 +8,167 @@ use time::{Duration, OffsetDateTime};
 use super::Alert;
 use crate::config::AlertFormat;
 
+/// What a body needs besides the alerts.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub now: OffsetDateTime,
+    /// How long Alertmanager keeps a firing alert (`WARDEN_ALERT_TTL_MINUTES`).
+    pub ttl: Duration,
+    /// The VPCEP console of the region, when the region is known.
+    pub console: Option<String>,
+}
+
+/// The VPCEP console page of `region`.
+pub fn console_url(region: &str) -> String {
+    format!("https://console.huaweicloud.com/vpcep/?region={region}")
+}
+
+/// Alerts one chat message shows; the rest are counted.
+const CHAT_ALERTS: usize = 40;
+
 /// The webhook body for `alerts` in `format`: one request carries them all.
-pub fn body(format: AlertFormat, alerts: &[Alert], now: OffsetDateTime, ttl: Duration) -> Value {
+pub fn body(format: AlertFormat, alerts: &[Alert], cx: &Context) -> Value {
     match format {
-        AlertFormat::Slack => slack(alerts),
-        AlertFormat::Alertmanager => alertmanager(alerts, now, ttl),
+        AlertFormat::Slack => slack(alerts, cx),
+        AlertFormat::Alertmanager => alertmanager(alerts, cx),
         AlertFormat::Json => json!(alerts),
+        AlertFormat::Feishu => feishu(alerts),
+        AlertFormat::Dingtalk => dingtalk(alerts),
+        AlertFormat::Wecom => wecom(alerts, cx),
+        AlertFormat::Teams => teams(alerts, cx),
     }
 }
 
-/// `{"text": ...}`: one line per alert, for Slack, Mattermost and
-/// Rocket.Chat incoming webhooks (Feishu and Teams expect other bodies).
-pub fn slack(alerts: &[Alert]) -> Value {
-    let lines: Vec<&str> = alerts.iter().map(|a| a.summary.as_str()).collect();
-    json!({ "text": lines.join("\n") })
+/// One line per alert (`summary (reason)`), at most [`CHAT_ALERTS`], then how many more.
+fn lines(alerts: &[Alert]) -> Vec<String> {
+    let mut out: Vec<String> = alerts
+        .iter()
+        .take(CHAT_ALERTS)
+        .map(|a| format!("{} ({})", a.summary, a.reason))
+        .collect();
+    if alerts.len() > CHAT_ALERTS {
+        out.push(format!("… and {} more", alerts.len() - CHAT_ALERTS));
+    }
+    out
+}
+
+/// A ten-step bar of a quota alert's usage, e.g. `██████████ 95%`.
+fn usage_bar(a: &Alert) -> Option<String> {
+    let percent = a.facts.get("percent")?.as_f64()?;
+    let filled = ((percent / 10.0).round() as usize).min(10);
+    Some(format!(
+        "{}{} {percent:.0}%",
+        "█".repeat(filled),
+        "░".repeat(10 - filled)
+    ))
+}
+
+/// A Slack incoming-webhook message: `text` (the fallback shown in
+/// notifications, and all Mattermost and Rocket.Chat read) and `blocks`: a
+/// header, one section per alert with its level, usage bar, numbers and
+/// project, and a link to the console when the region is known.
+pub fn slack(alerts: &[Alert], cx: &Context) -> Value {
+    let text = lines(alerts).join("\n");
+    let worst = alerts.iter().map(|a| a.level).max().unwrap_or_default();
+    let mut blocks = vec![json!({
+        "type": "header",
+        "text": {"type": "plain_text", "text": format!("VPCEP warden: {} alert(s), worst {}", alerts.len(), worst.name())}
+    })];
+    for a in alerts.iter().take(CHAT_ALERTS) {
+        let mut text = format!(
+            "*{}* {}\n{}",
+            a.level.name().to_uppercase(),
+            a.summary,
+            a.reason
+        );
+        if let Some(bar) = usage_bar(a) {
+            text.push_str(&format!("\n`{bar}`"));
+        }
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}));
+    }
+    let mut context = Vec::new();
+    if alerts.len() > CHAT_ALERTS {
+        context.push(format!("… and {} more", alerts.len() - CHAT_ALERTS));
+    }
+    if let Some(url) = &cx.console {
+        context.push(format!("<{url}|VPCEP console>"));
+    }
+    if !context.is_empty() {
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context.join(" · ")}]}));
+    }
+    json!({ "text": text, "blocks": blocks })
+}
+
+/// A Feishu (Lark) custom bot text message: `{"msg_type": "text", "content": {"text": ...}}`.
+pub fn feishu(alerts: &[Alert]) -> Value {
+    json!({"msg_type": "text", "content": {"text": lines(alerts).join("\n")}})
+}
+
+/// A DingTalk custom robot text message: `{"msgtype": "text", "text": {"content": ...}}`.
+/// The text starts with `VPCEP`, a keyword for the robot's keyword security setting.
+pub fn dingtalk(alerts: &[Alert]) -> Value {
+    json!({"msgtype": "text", "text": {"content": lines(alerts).join("\n")}})
+}
+
+/// The most a WeCom markdown message may hold, in bytes (the documented limit is 4096).
+const WECOM_MAX_BYTES: usize = 4000;
+
+/// A WeCom (WeChat Work) group robot markdown message:
+/// `{"msgtype": "markdown", "markdown": {"content": ...}}`, cut to its size limit.
+pub fn wecom(alerts: &[Alert], cx: &Context) -> Value {
+    let mut content = String::new();
+    for a in alerts {
+        let color = match a.level {
+            crate::report::Level::Critical => "warning",
+            _ => "comment",
+        };
+        let line = format!(
+            "<font color=\"{color}\">{}</font> {} ({})\n",
+            a.level.name(),
+            a.summary,
+            a.reason
+        );
+        if content.len() + line.len() > WECOM_MAX_BYTES - 64 {
+            content.push_str("… and more\n");
+            break;
+        }
+        content.push_str(&line);
+    }
+    if let Some(url) = &cx.console {
+        if content.len() + url.len() < WECOM_MAX_BYTES - 32 {
+            content.push_str(&format!("[VPCEP console]({url})"));
+        }
+    }
+    json!({"msgtype": "markdown", "markdown": {"content": content}})
+}
+
+/// A Microsoft Teams Workflows ("Post to a channel when a webhook request is
+/// received") message: an Adaptive Card 1.4 attachment.
+pub fn teams(alerts: &[Alert], cx: &Context) -> Value {
+    let mut body = vec![json!({
+        "type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true,
+        "text": format!("VPCEP warden: {} alert(s)", alerts.len())
+    })];
+    for line in lines(alerts) {
+        body.push(json!({"type": "TextBlock", "wrap": true, "text": line}));
+    }
+    let mut card = json!({
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+    });
+    if let Some(url) = &cx.console {
+        card["actions"] = json!([{"type": "Action.OpenUrl", "title": "VPCEP console", "url": url}]);
+    }
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": card,
+        }]
+    })
 }
 
 /// A Prometheus Alertmanager v2 `POST /api/v2/alerts` array. The labels are
@@ -30,8 +178,9 @@ pub fn slack(alerts: &[Alert]) -> Value {
 /// would otherwise resolve it after its `resolve_timeout`, 5 minutes by
 /// default, and page again on the next run); a resolved one ends `now`.
 /// `startsAt` is `now`: Alertmanager keeps the first one of an alert still active.
-pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime, ttl: Duration) -> Value {
+pub fn alertmanager(alerts: &[Alert], cx: &Context) -> Value {
     let at = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let (now, ttl) = (cx.now, cx.ttl);
     let starts_at = at(now);
     Value::Array(
         alerts
@@ -55,8 +204,16 @@ pub fn alertmanager(alerts: &[Alert], now: OffsetDateTime, ttl: Duration) -> Val
                     };
                     annotations.insert(name.clone(), json!(text));
                 }
-                let ends_at = if a.resolved { at(now) } else { at(now + ttl) };
-                json!({"labels": labels, "annotations": annotations, "startsAt": starts_at, "endsAt": ends_at})
+                let ends_at = if a.resolved {
+                    at(now)
+                } else {
+                    at(now + a.lifetime.unwrap_or(ttl))
+                };
+                let mut alert = json!({"labels": labels, "annotations": annotations, "startsAt": starts_at, "endsAt": ends_at});
+                if let Some(url) = &cx.console {
+                    alert["generatorURL"] = json!(url);
+                }
+                alert
             })
             .collect(),
     )
@@ -94,18 +251,74 @@ mod tests {
         Alert::quota(&entry, "p1", "95% used, critical level is 95%".into())
     }
 
+    fn cx(now: OffsetDateTime) -> Context {
+        Context {
+            now,
+            ttl: Duration::minutes(180),
+            console: Some(console_url("cn-north-4")),
+        }
+    }
+
+    const NOON: OffsetDateTime = time::macros::datetime!(2026-11-23 12:00 UTC);
+
     #[test]
-    fn slack_text_is_one_human_line_per_alert() {
+    fn slack_has_a_fallback_text_and_blocks_with_level_bar_and_link() {
+        let body = slack(&[alert()], &cx(NOON));
         assert_eq!(
-            slack(&[alert()]),
-            json!({"text": "VPCEP quota critical: endpoint 143/150 (95%) in project p1"})
+            body["text"],
+            "VPCEP quota critical: endpoint 143/150 (95%) in project p1 (95% used, critical level is 95%)"
         );
+        let blocks = body["blocks"].as_array().unwrap();
+        assert_eq!(blocks[0]["type"], "header");
+        assert_eq!(blocks[0]["text"]["type"], "plain_text");
+        let section = blocks[1]["text"]["text"].as_str().unwrap();
+        assert!(section.starts_with("*CRITICAL*"), "{section}");
+        assert!(section.contains("██████████ 95%"), "{section}");
+        let context = blocks[2]["elements"][0]["text"].as_str().unwrap();
+        assert!(context.contains("console.huaweicloud.com/vpcep/?region=cn-north-4"));
+        // Slack allows at most 50 blocks.
+        let many = vec![alert(); 120];
+        assert!(slack(&many, &cx(NOON))["blocks"].as_array().unwrap().len() <= 50);
+    }
+
+    #[test]
+    fn feishu_dingtalk_and_wecom_bodies_have_their_documented_fields() {
+        let alerts = [alert()];
+        let f = feishu(&alerts);
+        assert_eq!(f["msg_type"], "text");
+        assert!(f["content"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("VPCEP quota critical"));
+        let d = dingtalk(&alerts);
+        assert_eq!(d["msgtype"], "text");
+        assert!(d["text"]["content"].as_str().unwrap().starts_with("VPCEP"));
+        let w = wecom(&vec![alert(); 500], &cx(NOON));
+        assert_eq!(w["msgtype"], "markdown");
+        let content = w["markdown"]["content"].as_str().unwrap();
+        assert!(content.len() <= 4096, "{}", content.len());
+        assert!(content.contains("… and more"));
+    }
+
+    #[test]
+    fn teams_gets_an_adaptive_card_attachment() {
+        let t = teams(&[alert()], &cx(NOON));
+        assert_eq!(t["type"], "message");
+        let attachment = &t["attachments"][0];
+        assert_eq!(
+            attachment["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
+        let card = &attachment["content"];
+        assert_eq!(card["type"], "AdaptiveCard");
+        assert_eq!(card["version"], "1.4");
+        assert_eq!(card["body"][1]["type"], "TextBlock");
+        assert_eq!(card["actions"][0]["type"], "Action.OpenUrl");
     }
 
     #[test]
     fn alertmanager_labels_are_stable_and_numbers_are_annotations() {
-        let now = time::macros::datetime!(2026-11-23 12:00 UTC);
-        let body = alertmanager(&[alert()], now, Duration::minutes(180));
+        let body = alertmanager(&[alert()], &cx(NOON));
         assert_eq!(
             body[0]["labels"],
             json!({"alertname": "VpcepQuotaHigh", "severity": "critical", "project_id": "p1", "resource_type": "endpoint"})
@@ -114,22 +327,17 @@ mod tests {
         assert_eq!(body[0]["annotations"]["quota"], "150");
         assert_eq!(body[0]["startsAt"], "2026-11-23T12:00:00Z");
         assert_eq!(body[0]["endsAt"], "2026-11-23T15:00:00Z");
-        let later = alertmanager(
-            &[alert()],
-            now + time::Duration::hours(1),
-            Duration::minutes(180),
+        assert_eq!(
+            body[0]["generatorURL"],
+            "https://console.huaweicloud.com/vpcep/?region=cn-north-4"
         );
+        let later = alertmanager(&[alert()], &cx(NOON + time::Duration::hours(1)));
         assert_eq!(body[0]["labels"], later[0]["labels"]);
     }
 
     #[test]
     fn json_is_the_alert_objects_as_they_are() {
-        let body = body(
-            AlertFormat::Json,
-            &[alert()],
-            OffsetDateTime::UNIX_EPOCH,
-            Duration::ZERO,
-        );
+        let body = body(AlertFormat::Json, &[alert()], &cx(NOON));
         assert_eq!(body[0]["type"], "endpoint");
         assert_eq!(body[0]["level"], "critical");
         assert_eq!(body[0]["dedup_key"], "vpcep-quota/p1/endpoint/critical");
@@ -137,7 +345,6 @@ mod tests {
 
     #[test]
     fn a_level_no_longer_crossed_ends_now() {
-        let now = time::macros::datetime!(2026-11-23 12:00 UTC);
         let entry = QuotaEntry {
             kind: "endpoint".into(),
             used: 10,
@@ -146,7 +353,7 @@ mod tests {
             level: Level::Ok,
         };
         let resolved = Alert::quota_resolved(&entry, Level::Critical, "p1");
-        let body = alertmanager(&[resolved], now, Duration::minutes(180));
+        let body = alertmanager(&[resolved], &cx(NOON));
         assert_eq!(body[0]["endsAt"], "2026-11-23T12:00:00Z");
         assert_eq!(body[0]["labels"]["severity"], "critical");
         assert_eq!(

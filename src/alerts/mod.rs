@@ -51,6 +51,9 @@ pub struct Alert {
     /// now, so it closes the alert at once; other sinks never see it.
     #[serde(skip)]
     pub resolved: bool,
+    /// How long Alertmanager keeps this alert, when not `WARDEN_ALERT_TTL_MINUTES`.
+    #[serde(skip)]
+    pub lifetime: Option<time::Duration>,
 }
 
 impl Alert {
@@ -83,6 +86,7 @@ impl Alert {
             alertname: "VpcepQuotaHigh",
             labels: vec![("resource_type", entry.kind.clone())],
             resolved: false,
+            lifetime: None,
         }
     }
 
@@ -134,6 +138,7 @@ impl Alert {
                 ("service_id", service_id.to_owned()),
                 ("endpoint_id", endpoint_id.to_owned()),
             ],            resolved: false,
+            lifetime: None,
         }
     }
 
@@ -153,6 +158,7 @@ impl Alert {
                 ("finding", kind.to_owned()),
             ],
             resolved: false,
+            lifetime: None,
         }
     }
 
@@ -170,6 +176,27 @@ impl Alert {
             alertname: "VpcepRunRefused",
             labels: vec![("refused", kind.to_owned())],
             resolved: false,
+            lifetime: None,
+        }
+    }
+
+    /// A sample alert for `alert-test`: checks the wiring, pages nobody for
+    /// long (Alertmanager drops it after 5 minutes).
+    pub fn test(project_id: &str) -> Self {
+        Self {
+            kind: "test".into(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-test/{project_id}"),
+            summary: format!(
+                "VPCEP warden test alert for project {project_id}: this sink is wired correctly"
+            ),
+            reason: "sent by vpcep-warden alert-test; nothing is wrong".into(),
+            facts: BTreeMap::new(),
+            alertname: "VpcepWardenTest",
+            labels: Vec::new(),
+            resolved: false,
+            lifetime: Some(time::Duration::minutes(5)),
         }
     }
 
@@ -226,6 +253,21 @@ impl Sinks {
             _ => None,
         };
         Self { webhook, smn }
+    }
+
+    /// The configured sinks, by name (`log`, `webhook (FORMAT)`, `smn`).
+    pub fn names(&self) -> Vec<String> {
+        let mut names = vec!["log".to_owned()];
+        if let Some(w) = &self.webhook {
+            names.push(format!(
+                "webhook ({})",
+                format!("{:?}", w.format()).to_lowercase()
+            ));
+        }
+        if self.smn.is_some() {
+            names.push("smn".to_owned());
+        }
+        names
     }
 
     /// Only the log sink.

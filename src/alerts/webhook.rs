@@ -19,6 +19,14 @@ pub enum WebhookError {
     },
     #[error("alert webhook {host} answered HTTP {status}, a redirect, which is not followed: set WARDEN_ALERT_WEBHOOK_URL to the final address")]
     Redirect { host: String, status: u16 },
+    #[error(
+        "alert webhook {host} answered HTTP 200 but refused the message: code {code}, {message:?}"
+    )]
+    Refused {
+        host: String,
+        code: i64,
+        message: String,
+    },
     #[error("alert webhook {host} unreachable after {attempts} attempt(s): {kind}")]
     Transport {
         host: String,
@@ -36,6 +44,7 @@ pub struct Webhook {
     max_retries: u32,
     backoff: Backoff,
     ttl: time::Duration,
+    console: Option<String>,
 }
 
 impl Webhook {
@@ -55,6 +64,7 @@ impl Webhook {
             http,
             max_retries: settings.max_retries,
             ttl: time::Duration::minutes(settings.alert_ttl_minutes.min(i64::MAX as u64) as i64),
+            console: settings.region.as_deref().map(format::console_url),
             backoff: Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
         }
     }
@@ -71,20 +81,60 @@ impl Webhook {
             .unwrap_or_else(|_| "<unparsable URL>".into())
     }
 
+    /// Whether a 2xx answer really took the message: the Feishu, DingTalk and
+    /// WeCom bots answer HTTP 200 with a non-zero `code` / `errcode` when they
+    /// refuse one (bad body, keyword or signature check, rate limit).
+    async fn accepted(&self, answer: reqwest::Response) -> Result<(), WebhookError> {
+        if !matches!(
+            self.format,
+            AlertFormat::Feishu | AlertFormat::Dingtalk | AlertFormat::Wecom
+        ) {
+            return Ok(());
+        }
+        let body = answer.bytes().await.unwrap_or_default();
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return Ok(());
+        };
+        let code = value
+            .get("code")
+            .or_else(|| value.get("errcode"))
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0);
+        if code == 0 {
+            return Ok(());
+        }
+        let message = value
+            .get("msg")
+            .or_else(|| value.get("errmsg"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        Err(WebhookError::Refused {
+            host: self.host(),
+            code,
+            message,
+        })
+    }
+
     /// Posts the alerts, retrying what may pass on a second try.
     pub async fn post(&self, alerts: &[Alert]) -> Result<(), WebhookError> {
-        let body = format::body(
-            self.format,
-            alerts,
-            time::OffsetDateTime::now_utc(),
-            self.ttl,
-        );
+        let cx = format::Context {
+            now: time::OffsetDateTime::now_utc(),
+            ttl: self.ttl,
+            console: self.console.clone(),
+        };
+        let body = format::body(self.format, alerts, &cx);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = self.http.post(self.url.expose()).json(&body).send().await;
             let retryable = match &result {
-                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_success() => {
+                    let Ok(r) = result else { return Ok(()) };
+                    return self.accepted(r).await;
+                }
                 Ok(r) if r.status().is_redirection() => {
                     return Err(WebhookError::Redirect {
                         host: self.host(),

@@ -1,4 +1,4 @@
-//! The command line: `invoke`, `tick`, `check`, `demo`, each with `--dry-run`.
+//! The command line: `invoke`, `tick`, `check`, `demo`, `alert-test`, each with `--dry-run`.
 //!
 //! The report alone goes to stdout; progress and logs go to stderr.
 //! Exit codes: 0 all done; 1 ran, but some action failed; 2 bad input or bad
@@ -43,6 +43,8 @@ pub enum Command {
     Check,
     /// Run the sample events against the embedded emulator; needs no cloud account.
     Demo,
+    /// Send one sample alert through every configured sink and say which took it.
+    AlertTest,
 }
 
 fn parse_job(s: &str) -> Result<Job, String> {
@@ -69,6 +71,40 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(ctx) => tick(&ctx, jobs).await,
             Err(code) => code,
         },
+        Command::AlertTest => match load(dry_run).and_then(context) {
+            Ok(ctx) => alert_test(&ctx).await,
+            Err(code) => code,
+        },
+    }
+}
+
+/// Sends one sample alert through every sink; prints the sinks configured,
+/// those that took it and the failures (exit 1 when any failed).
+async fn alert_test(ctx: &Ctx) -> ExitCode {
+    let alert = crate::alerts::Alert::test(ctx.client.project_id());
+    let delivered = ctx
+        .sinks
+        .deliver("alert-test", &[alert], ctx.dry_run())
+        .await;
+    let reached = delivered
+        .alerts
+        .first()
+        .map(|a| a.sinks.clone())
+        .unwrap_or_default();
+    let result = serde_json::json!({
+        "configured": ctx.sinks.names(),
+        "reached": reached,
+        "errors": delivered.errors,
+        "dry_run": ctx.dry_run(),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&result).expect("a result always serializes")
+    );
+    if delivered.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

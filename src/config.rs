@@ -197,6 +197,9 @@ pub struct Settings {
     /// `WARDEN_ALERT_TTL_MINUTES`: how long Alertmanager keeps an alert
     /// active without hearing of it again (its `endsAt`).
     pub alert_ttl_minutes: u64,
+    /// `WARDEN_LOG_FORMAT`: `text` or `json` log lines (read before the
+    /// settings, when logging starts; kept here so a bad value is refused).
+    pub log_json: bool,
 }
 
 impl Settings {
@@ -242,6 +245,7 @@ impl Settings {
             schedule_minutes: 5,
             gc_over_limit: GcOverLimit::Refuse,
             alert_ttl_minutes: 180,
+            log_json: false,
         }
     }
 }

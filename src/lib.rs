@@ -13,6 +13,7 @@ pub mod config;
 pub mod dispatch;
 pub mod events;
 pub mod jobs;
+pub mod logs;
 pub mod report;
 pub mod runtime;
 pub mod vpcep;

@@ -19,18 +19,17 @@ async fn main() -> ExitCode {
         cli::Command::Demo => "warn,vpcep_emulator=error",
         _ => "vpcep_warden=info,warn",
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .init();
+    // WARDEN_LOG_FORMAT is checked with the other settings; here only `json` matters.
+    let json = std::env::var("WARDEN_LOG_FORMAT").is_ok_and(|f| f.trim() == "json");
+    vpcep_warden::logs::init(std::io::stderr, json, default_filter, true);
     cli::run(cli).await
 }
 
 async fn serve_lambda() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    // As Lambda's advanced logging controls say: JSON lines when
+    // AWS_LAMBDA_LOG_FORMAT=JSON; Lambda adds the time itself.
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    vpcep_warden::logs::init(std::io::stdout, json, "info", false);
     let ctx = match Settings::from_env()
         .map_err(|e| e.to_string())
         .and_then(|s| Ctx::new(s).map_err(|e| e.to_string()))

@@ -10,6 +10,7 @@ mod hostile;
 mod iam;
 mod jobs;
 mod judgement;
+mod logs;
 mod reliability;
 mod scripted;
 mod secrets;

@@ -74,6 +74,7 @@ struct Raw {
     warden_schedule_minutes: Option<String>,
     warden_gc_over_limit: Option<String>,
     warden_alert_ttl_minutes: Option<String>,
+    warden_log_format: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -265,6 +266,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_SCHEDULE_MINUTES",
     "WARDEN_GC_OVER_LIMIT",
     "WARDEN_ALERT_TTL_MINUTES",
+    "WARDEN_LOG_FORMAT",
 ];
 
 impl Raw {
@@ -526,6 +528,12 @@ impl Raw {
                 1..=43_200,
             )?
             .unwrap_or(180),
+            log_json: choice(
+                "WARDEN_LOG_FORMAT",
+                self.warden_log_format,
+                &[("text", false), ("json", true)],
+                false,
+            )?,
         })
     }
 

@@ -145,7 +145,7 @@ async fn invoke(ctx: &Ctx, file: &str) -> ExitCode {
 
 async fn tick(ctx: &Ctx, jobs: Vec<Job>) -> ExitCode {
     let outcome = crate::dispatch::dispatch(ctx, Trigger::Tick { jobs }).await;
-    tracing::info!(report = %outcome.report.to_json_line(), "report");
+    crate::logs::summary(&outcome.report);
     print_report(&outcome.report)
 }
 

@@ -73,21 +73,29 @@ fn http_response(status: u16, body: &Value) -> Value {
     })
 }
 
+/// The largest report carried whole in a failed invocation's error message.
+const MAX_REPORT_IN_ERROR: usize = 256 * 1024;
+
 fn failure_message(outcome: &Outcome) -> String {
     let errors = &outcome.report.errors;
     let first = errors
         .first()
         .map(|e| format!(": {} {}: {}", e.job, e.target, e.message))
         .unwrap_or_default();
-    format!(
-        "{} action(s) failed{first}; report: {}",
-        errors.len(),
-        outcome.report.to_json_line()
-    )
+    let report = outcome.report.to_json_line();
+    let report = if report.len() <= MAX_REPORT_IN_ERROR {
+        report
+    } else {
+        format!(
+            "too large to include ({} bytes); the run summary in the logs has the counts",
+            report.len()
+        )
+    };
+    format!("{} action(s) failed{first}; report: {report}", errors.len())
 }
 
-/// Decodes one event as Lambda receives it, runs it, logs the report as one
-/// JSON line and shapes the answer.
+/// Decodes one event as Lambda receives it, runs it, logs a summary and
+/// shapes the answer.
 pub async fn invoke(ctx: &crate::jobs::Ctx, payload: &[u8]) -> Answer {
     match run_event(ctx, payload).await {
         Ok((reply, outcome)) => answer(reply, &outcome),
@@ -95,7 +103,7 @@ pub async fn invoke(ctx: &crate::jobs::Ctx, payload: &[u8]) -> Answer {
     }
 }
 
-/// Decodes and dispatches one event; the report is logged as one JSON line.
+/// Decodes and dispatches one event; a summary of the report is logged.
 pub async fn run_event(
     ctx: &crate::jobs::Ctx,
     payload: &[u8],
@@ -104,6 +112,6 @@ pub async fn run_event(
         .inspect_err(|e| tracing::warn!(error = %e, "event refused"))?;
     tracing::info!(source = decoded.source, "event decoded");
     let outcome = crate::dispatch::dispatch(ctx, decoded.trigger).await;
-    tracing::info!(report = %outcome.report.to_json_line(), "report");
+    crate::logs::summary(&outcome.report);
     Ok((decoded.reply, outcome))
 }

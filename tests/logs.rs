@@ -1,0 +1,97 @@
+//! Logs cost little: one summary line per run, one line per action, each
+//! line small and JSON fields at the top level, whatever the estate size.
+
+use serde_json::{json, Value};
+use vpcep_emulator::Options;
+
+use crate::helpers::*;
+
+/// Runs `vpcep-warden tick` with JSON logs against `base`; (stdout, stderr).
+async fn tick_with_json_logs(base: String) -> (Vec<u8>, Vec<u8>) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
+            .arg("tick")
+            .env_clear()
+            .env("HUAWEICLOUD_SDK_AK", AK)
+            .env("HUAWEICLOUD_SDK_SK", SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+            .env("WARDEN_VPCEP_ENDPOINT", base)
+            .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
+            .env("WARDEN_GC_MAX_DELETES", "1000")
+            .env("WARDEN_LOG_FORMAT", "json")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, out.stderr)
+    })
+    .await
+    .unwrap()
+}
+
+fn lines(stderr: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn logs_of_a_100_by_1000_estate_are_one_small_line_per_action_plus_a_summary() {
+    let scenario = json!({"generate": {"seed": 7, "services": 100, "connections_per_service": 1000,
+        "pending_ratio": 0.05, "allowed_domains": [ALLOWED], "endpoints": 1000, "failed_ratio": 0.02}});
+    let emu = emulator(scenario, Options::default()).await;
+    let (stdout, stderr) = tick_with_json_logs(emu.base_url()).await;
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    let approved = report["approved"].as_array().unwrap().len();
+    let deleted = report["deleted"].as_array().unwrap().len();
+    assert_eq!(approved, 2500, "the returned report keeps everything");
+    assert_eq!(report["left_pending"].as_array().unwrap().len(), 2500);
+
+    let longest = String::from_utf8_lossy(&stderr)
+        .lines()
+        .map(str::len)
+        .max()
+        .unwrap();
+    assert!(longest < 1024, "a line of {longest} bytes");
+    let per_action = stderr.len() / (approved + deleted);
+    assert!(
+        stderr.len() < 400 * (approved + deleted) + 16 * 1024,
+        "{} bytes of logs, {per_action} per action",
+        stderr.len()
+    );
+    let logged = lines(&stderr);
+    let summaries: Vec<&Value> = logged
+        .iter()
+        .filter(|l| l["message"] == "run summary")
+        .collect();
+    assert_eq!(summaries.len(), 1);
+    let s = summaries[0];
+    assert_eq!(s["approved"], 2500, "a number, at the top level: {s}");
+    assert_eq!(s["left_pending"], 2500);
+    assert!(s["left_pending_first"]
+        .as_str()
+        .unwrap()
+        .ends_with("(+2495 more)"));
+    assert!(s["api_calls"].as_u64().unwrap() > 100);
+
+    // The next run has nothing to do: its logs are a few lines.
+    let (_, quiet) = tick_with_json_logs(emu.base_url()).await;
+    assert!(
+        quiet.len() < 4096,
+        "{} bytes: {}",
+        quiet.len(),
+        String::from_utf8_lossy(&quiet)
+    );
+    assert_eq!(
+        lines(&quiet)
+            .iter()
+            .filter(|l| l["message"] == "run summary")
+            .count(),
+        1
+    );
+}

@@ -89,6 +89,67 @@ pub fn summary(report: &Report) {
     );
 }
 
+/// The CloudWatch namespace of the warden's metrics.
+pub const EMF_NAMESPACE: &str = "VpcepWarden";
+
+/// One CloudWatch Embedded Metric Format line for a finished invocation:
+/// counts of the run (`Approved`, `Rejected`, `LeftPending`, `Revoked`,
+/// `Deleted`, `Alerts`, `Errors`, `ApiCalls`), its `DurationMs`, and the
+/// percent used of each quota read (`QuotaPercent_{type}`), with the
+/// dimension `FunctionName`. Printed on stdout, CloudWatch turns it into
+/// metrics without any API call.
+pub fn emf(report: &Report, function_name: &str, timestamp_ms: u64) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let mut metrics = Vec::new();
+    let mut root = Map::new();
+    let mut put = |name: String, unit: &str, value: Value| {
+        metrics.push(json!({"Name": name, "Unit": unit}));
+        root.insert(name, value);
+    };
+    for (name, n) in [
+        ("Approved", report.approved.len()),
+        ("Rejected", report.rejected.len()),
+        ("LeftPending", report.left_pending.len()),
+        (
+            "Revoked",
+            report.revoked.iter().filter(|r| r.rejected).count(),
+        ),
+        ("Deleted", report.deleted.len()),
+        ("Alerts", report.alerts.len()),
+        ("Errors", report.errors.len()),
+    ] {
+        put(name.to_owned(), "Count", json!(n));
+    }
+    put("ApiCalls".into(), "Count", json!(report.api_calls));
+    put(
+        "DurationMs".into(),
+        "Milliseconds",
+        json!(report.duration_ms),
+    );
+    for q in &report.quotas {
+        let kind: String = q
+            .kind
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        put(format!("QuotaPercent_{kind}"), "Percent", json!(q.percent));
+    }
+    root.insert("FunctionName".into(), json!(function_name));
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": EMF_NAMESPACE,
+                "Dimensions": [["FunctionName"]],
+                "Metrics": metrics,
+            }]
+        }),
+    );
+    Value::Object(root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +160,88 @@ mod tests {
         assert_eq!(first_ids(ids.iter().copied()), "a,b,c,d,e (+2 more)");
         assert_eq!(first_ids(["a"].iter().copied()), "a");
         assert_eq!(first_ids([].iter().copied()), "");
+    }
+
+    /// The rules of the EMF specification (CloudWatch "Specification:
+    /// Embedded metric format"): `_aws.Timestamp` a number of ms, each
+    /// directive's namespace, dimension sets naming root string members
+    /// (at most 30), at most 100 metrics each naming a root number, units
+    /// from the documented list.
+    fn assert_valid_emf(v: &serde_json::Value) {
+        const UNITS: &[&str] = &[
+            "Seconds",
+            "Microseconds",
+            "Milliseconds",
+            "Bytes",
+            "Kilobytes",
+            "Megabytes",
+            "Gigabytes",
+            "Terabytes",
+            "Bits",
+            "Kilobits",
+            "Megabits",
+            "Gigabits",
+            "Terabits",
+            "Percent",
+            "Count",
+            "Bytes/Second",
+            "Kilobytes/Second",
+            "Megabytes/Second",
+            "Gigabytes/Second",
+            "Terabytes/Second",
+            "Bits/Second",
+            "Kilobits/Second",
+            "Megabits/Second",
+            "Gigabits/Second",
+            "Terabits/Second",
+            "Count/Second",
+            "None",
+        ];
+        let root = v.as_object().expect("an object");
+        let aws = root["_aws"].as_object().expect("_aws");
+        assert!(aws["Timestamp"].is_u64());
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert!(!directives.is_empty());
+        for d in directives {
+            let ns = d["Namespace"].as_str().unwrap();
+            assert!(!ns.is_empty() && ns.len() <= 255);
+            for set in d["Dimensions"].as_array().unwrap() {
+                let set = set.as_array().unwrap();
+                assert!(set.len() <= 30);
+                for dim in set {
+                    assert!(root[dim.as_str().unwrap()].is_string(), "{dim}");
+                }
+            }
+            let metrics = d["Metrics"].as_array().unwrap();
+            assert!(metrics.len() <= 100);
+            for m in metrics {
+                let name = m["Name"].as_str().unwrap();
+                assert!(!name.is_empty() && name.len() <= 255);
+                assert!(UNITS.contains(&m["Unit"].as_str().unwrap()), "{m}");
+                assert!(root[name].is_number(), "{name} is a root number");
+            }
+        }
+    }
+
+    #[test]
+    fn the_emf_line_follows_the_specification() {
+        let mut report = Report::new("tick", false);
+        report.api_calls = 12;
+        report.quotas.push(crate::report::QuotaEntry {
+            kind: "endpoint_service".into(),
+            used: 19,
+            quota: 20,
+            percent: 95.0,
+            level: crate::report::Level::Critical,
+        });
+        let line = emf(&report, "vpcep-warden", 1_795_000_000_000);
+        assert_valid_emf(&line);
+        assert_eq!(line["QuotaPercent_endpoint_service"], 95.0);
+        assert_eq!(line["ApiCalls"], 12);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "VpcepWarden"
+        );
+        assert!(!line.to_string().contains('\n'), "one line");
     }
 }

@@ -1,11 +1,12 @@
-//! The Lambda runtime: the only file that knows `lambda_runtime`.
+//! The Lambda runtime: the only file that knows `lambda_runtime`. Each
+//! invocation also prints one CloudWatch Embedded Metric Format line.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 
-use super::{invoke, Answer};
+use super::{answer, refusal, run_event, Answer};
 use crate::jobs::Ctx;
 
 /// Serves Lambda invocations until the runtime stops. `ctx` (settings, client,
@@ -27,7 +28,20 @@ async fn handle(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value, Diagnosti
         "invocation"
     );
     let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
-    match invoke(&ctx.with_deadline(Some(deadline)), &payload).await {
+    let ctx = ctx.with_deadline(Some(deadline));
+    let result = match run_event(&ctx, &payload).await {
+        Ok((reply, outcome)) => {
+            // One EMF line per invocation, on stdout, where Lambda's log capture reads it.
+            let now_ms = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+            println!("{}", crate::logs::emf(&outcome.report, &function, now_ms));
+            answer(reply, &outcome)
+        }
+        Err(e) => refusal(&e),
+    };
+    match result {
         Answer::Value(v) => Ok(v),
         Answer::Failed(message) => Err(Diagnostic {
             error_type: "WardenError".to_owned(),

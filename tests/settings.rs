@@ -195,7 +195,11 @@ fn each_invalid_value_names_its_variable() {
         ),
         ("WARDEN_SMN_ENDPOINT", "nope", "http:// or https://"),
         ("WARDEN_NOT_ALLOWED", "approve", "leave, reject"),
-        ("WARDEN_ALERT_FORMAT", "teams", "slack, alertmanager, json"),
+        (
+            "WARDEN_ALERT_FORMAT",
+            "msteams",
+            "slack, alertmanager, json, feishu, dingtalk, wecom, teams",
+        ),
         (
             "WARDEN_ALERT_WEBHOOK_URL",
             "hooks.example.com/secret",

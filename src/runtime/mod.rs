@@ -6,6 +6,10 @@ pub mod cli;
 pub mod demo;
 pub mod lambda;
 
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 
 use crate::dispatch::Outcome;
@@ -28,13 +32,21 @@ pub fn answer(reply: Reply, outcome: &Outcome) -> Answer {
         Reply::Report if outcome.report.is_clean() => Answer::Value(report),
         Reply::Report => Answer::Failed(failure_message(outcome)),
         Reply::HttpV1 | Reply::HttpV2 => {
-            Answer::Value(http_response(http_status(&outcome.report), &report))
+            Answer::Value(http_response(reply, http_status(&outcome.report), &report))
         }
-        Reply::Sqs => Answer::Value(json!({
-            "batchItemFailures": outcome.failed_records.iter()
-                .map(|id| json!({"itemIdentifier": id}))
-                .collect::<Vec<_>>()
-        })),
+        Reply::Sqs => {
+            let mut batch = SqsBatchResponse::default();
+            batch.batch_item_failures = outcome
+                .failed_records
+                .iter()
+                .map(|id| {
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = id.clone();
+                    failure
+                })
+                .collect();
+            Answer::Value(to_value(&batch))
+        }
     }
 }
 
@@ -56,7 +68,8 @@ fn http_status(report: &crate::report::Report) -> u16 {
 /// sources, an error otherwise (nothing was done).
 pub fn refusal(error: &EventError) -> Answer {
     match error.reply() {
-        Some(Reply::HttpV1 | Reply::HttpV2) => Answer::Value(http_response(
+        Some(reply @ (Reply::HttpV1 | Reply::HttpV2)) => Answer::Value(http_response(
+            reply,
             error.http_status(),
             &json!({"error": error.to_string()}),
         )),
@@ -64,13 +77,26 @@ pub fn refusal(error: &EventError) -> Answer {
     }
 }
 
-fn http_response(status: u16, body: &Value) -> Value {
-    json!({
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "isBase64Encoded": false,
-        "body": body.to_string(),
-    })
+/// An HTTP answer as `aws_lambda_events` shapes it for the source: API
+/// Gateway REST (payload 1.0, and FunctionGraph's APIG trigger, which takes
+/// the same fields) or HTTP API / Function URL (payload 2.0).
+fn http_response(reply: Reply, status: u16, body: &Value) -> Value {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = Some(Body::Text(body.to_string()));
+    if reply == Reply::HttpV2 {
+        let mut r = ApiGatewayV2httpResponse::default();
+        (r.status_code, r.headers, r.body) = (i64::from(status), headers, body);
+        to_value(&r)
+    } else {
+        let mut r = ApiGatewayProxyResponse::default();
+        (r.status_code, r.headers, r.body) = (i64::from(status), headers, body);
+        to_value(&r)
+    }
+}
+
+fn to_value(answer: &impl serde::Serialize) -> Value {
+    serde_json::to_value(answer).expect("an answer always serializes")
 }
 
 /// The largest report carried whole in a failed invocation's error message.

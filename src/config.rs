@@ -200,6 +200,10 @@ pub struct Settings {
     /// `WARDEN_LOG_FORMAT`: `text` or `json` log lines (read before the
     /// settings, when logging starts; kept here so a bad value is refused).
     pub log_json: bool,
+    /// `WARDEN_ALERT_REPEAT_HOURS`: how often chat and SMN get an unchanged alert again.
+    pub alert_repeat_hours: u32,
+    /// `WARDEN_QUOTA_SCHEDULE_MINUTES`: how often the scheduled quota tick runs.
+    pub quota_schedule_minutes: u64,
 }
 
 impl Settings {
@@ -246,6 +250,8 @@ impl Settings {
             gc_over_limit: GcOverLimit::Refuse,
             alert_ttl_minutes: 180,
             log_json: false,
+            alert_repeat_hours: 24,
+            quota_schedule_minutes: 60,
         }
     }
 }

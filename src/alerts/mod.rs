@@ -5,6 +5,7 @@
 //! reported in the report's `errors` (job `quota`); it never stops other jobs.
 
 pub mod format;
+mod repeat;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -223,6 +224,17 @@ pub struct Delivered {
 pub struct Sinks {
     webhook: Option<webhook::Webhook>,
     smn: Option<Smn>,
+    repeat: repeat::Repeat,
+}
+
+/// Repeat control as `settings` configure it.
+fn repeat_of(settings: &Settings) -> repeat::Repeat {
+    let minutes = |m: u64| time::Duration::minutes(m.min(i64::MAX as u64) as i64);
+    repeat::Repeat::new(
+        time::Duration::hours(i64::from(settings.alert_repeat_hours)),
+        minutes(settings.quota_schedule_minutes),
+        minutes(settings.schedule_minutes),
+    )
 }
 
 /// The SMN topic alerts are published to, through the signed client.
@@ -252,7 +264,11 @@ impl Sinks {
             }),
             _ => None,
         };
-        Self { webhook, smn }
+        Self {
+            webhook,
+            smn,
+            repeat: repeat_of(settings),
+        }
     }
 
     /// The configured sinks, by name (`log`, `webhook (FORMAT)`, `smn`).
@@ -275,6 +291,11 @@ impl Sinks {
         Self {
             webhook: None,
             smn: None,
+            repeat: repeat::Repeat::new(
+                time::Duration::hours(24),
+                time::Duration::hours(1),
+                time::Duration::minutes(5),
+            ),
         }
     }
 
@@ -283,6 +304,7 @@ impl Sinks {
         Self {
             webhook: Some(webhook::Webhook::new(Secret::new(url), format, settings)),
             smn: None,
+            repeat: repeat_of(settings),
         }
     }
 
@@ -301,37 +323,58 @@ impl Sinks {
         let (firing, resolved): (Vec<Alert>, Vec<Alert>) =
             alerts.iter().cloned().partition(|a| !a.resolved);
         let all: Vec<Alert> = firing.iter().chain(&resolved).cloned().collect();
-        let all = all.as_slice();
-        let alerts = firing.as_slice();
         let nothing_for_alertmanager = !to_alertmanager || all.is_empty();
-        if alerts.is_empty() && nothing_for_alertmanager {
+        if firing.is_empty() && nothing_for_alertmanager {
             return out;
         }
-        for alert in alerts {
+        for alert in &firing {
             warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary);
         }
-        let mut reached = vec!["log".to_owned()];
+        // Sinks that do not deduplicate get what repeat control lets through.
+        let due = if dry_run {
+            vec![true; firing.len()]
+        } else {
+            self.repeat
+                .due(job, &firing, time::OffsetDateTime::now_utc())
+        };
+        let repeated: Vec<Alert> = firing
+            .iter()
+            .zip(&due)
+            .filter(|(_, due)| **due)
+            .map(|(a, _)| a.clone())
+            .collect();
+        let (mut webhook_ok, mut smn_ok) = (false, false);
         if !dry_run {
-            let to_webhook = if to_alertmanager { all } else { alerts };
+            let to_webhook = if to_alertmanager { &all } else { &repeated };
             let (webhook, smn) = tokio::join!(
                 self.post_webhook(job, to_webhook),
-                self.publish_smn(job, alerts)
+                self.publish_smn(job, &repeated)
             );
-            for (sink, result) in [("webhook", webhook), ("smn", smn)] {
+            for (ok, result) in [(&mut webhook_ok, webhook), (&mut smn_ok, smn)] {
                 match result {
                     None => {}
-                    Some(Ok(())) => reached.push(sink.to_owned()),
+                    Some(Ok(())) => *ok = true,
                     Some(Err(error)) => out.errors.push(error),
                 }
             }
         }
-        out.alerts = alerts
+        out.alerts = firing
             .iter()
-            .map(|a| AlertEntry {
-                kind: a.kind.clone(),
-                level: a.level,
-                dedup_key: a.dedup_key.clone(),
-                sinks: reached.clone(),
+            .zip(&due)
+            .map(|(a, due)| {
+                let mut sinks = vec!["log".to_owned()];
+                if webhook_ok && (to_alertmanager || *due) {
+                    sinks.push("webhook".to_owned());
+                }
+                if smn_ok && *due {
+                    sinks.push("smn".to_owned());
+                }
+                AlertEntry {
+                    kind: a.kind.clone(),
+                    level: a.level,
+                    dedup_key: a.dedup_key.clone(),
+                    sinks,
+                }
             })
             .collect();
         out

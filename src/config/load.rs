@@ -75,6 +75,8 @@ struct Raw {
     warden_gc_over_limit: Option<String>,
     warden_alert_ttl_minutes: Option<String>,
     warden_log_format: Option<String>,
+    warden_alert_repeat_hours: Option<String>,
+    warden_quota_schedule_minutes: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -267,6 +269,8 @@ const KNOWN: &[&str] = &[
     "WARDEN_GC_OVER_LIMIT",
     "WARDEN_ALERT_TTL_MINUTES",
     "WARDEN_LOG_FORMAT",
+    "WARDEN_ALERT_REPEAT_HOURS",
+    "WARDEN_QUOTA_SCHEDULE_MINUTES",
 ];
 
 impl Raw {
@@ -382,6 +386,12 @@ impl Raw {
             None => None,
         };
         let gc_keep_tag = text(self.warden_gc_keep_tag).unwrap_or_else(|| "warden-keep".into());
+        let quota_schedule_minutes = number(
+            "WARDEN_QUOTA_SCHEDULE_MINUTES",
+            self.warden_quota_schedule_minutes.take(),
+            1..=10_080,
+        )?
+        .unwrap_or(60);
         Ok(Settings {
             credentials,
             project_id,
@@ -527,13 +537,20 @@ impl Raw {
                 self.warden_alert_ttl_minutes,
                 1..=43_200,
             )?
-            .unwrap_or(180),
+            .unwrap_or(3 * quota_schedule_minutes),
             log_json: choice(
                 "WARDEN_LOG_FORMAT",
                 self.warden_log_format,
                 &[("text", false), ("json", true)],
                 false,
             )?,
+            alert_repeat_hours: number(
+                "WARDEN_ALERT_REPEAT_HOURS",
+                self.warden_alert_repeat_hours,
+                1..=720,
+            )?
+            .unwrap_or(24),
+            quota_schedule_minutes,
         })
     }
 

@@ -356,3 +356,29 @@ async fn a_chat_bot_that_answers_200_with_an_error_code_is_a_failed_delivery() {
         assert!(kind.is_some(), "{format:?}: {body}");
     }
 }
+
+#[tokio::test]
+async fn chat_gets_an_unchanged_alert_once_while_alertmanager_gets_every_run() {
+    for (format, posts) in [(AlertFormat::Slack, 1), (AlertFormat::Alertmanager, 2)] {
+        let hook = receiver(0, Duration::ZERO).await;
+        let emu = emulator(near_the_limit(), Options::default()).await;
+        let mut s = settings(&emu);
+        s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.url)));
+        s.alert_format = format;
+        // A 30-day window whose first run is a minute long: the second run is
+        // (all but surely) not in it.
+        s.alert_repeat_hours = 720;
+        s.quota_schedule_minutes = 1;
+        let ctx = ctx(s);
+        let first = dispatch(&ctx, quota_tick()).await.report;
+        let second = dispatch(&ctx, quota_tick()).await.report;
+        assert_eq!(hook.requests().len(), posts, "{format:?}");
+        assert_eq!(first.alerts[0].sinks, ["log", "webhook"]);
+        let expected: &[&str] = if posts == 2 {
+            &["log", "webhook"]
+        } else {
+            &["log"]
+        };
+        assert_eq!(second.alerts[0].sinks, expected, "{format:?}");
+    }
+}

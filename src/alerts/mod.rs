@@ -8,6 +8,7 @@ pub mod format;
 mod webhook;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -194,7 +195,7 @@ pub struct Delivered {
 /// The configured sinks.
 #[derive(Debug)]
 pub struct Sinks {
-    webhook: Option<webhook::Webhook>,
+    webhook: Option<Arc<webhook::Webhook>>,
     smn: Option<Smn>,
 }
 
@@ -211,7 +212,8 @@ impl Sinks {
         let webhook = settings
             .alert_webhook_url
             .as_ref()
-            .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings));
+            .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings))
+            .map(Arc::new);
         let smn = match (&settings.smn_topic_urn, &settings.smn_endpoint) {
             (Some(urn), Some(endpoint)) => Some(Smn {
                 client: client.clone(),
@@ -228,6 +230,18 @@ impl Sinks {
         Self { webhook, smn }
     }
 
+    /// The same sinks with SMN published through `client` (e.g. one signing
+    /// with the credentials of the current invocation).
+    pub fn with_client(&self, client: &Client) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            smn: self.smn.as_ref().map(|smn| Smn {
+                client: client.clone(),
+                publish_url: smn.publish_url.clone(),
+            }),
+        }
+    }
+
     /// Only the log sink.
     pub fn log_only() -> Self {
         Self {
@@ -239,7 +253,11 @@ impl Sinks {
     /// A webhook sink posting to `url` in `format` (and the log sink).
     pub fn with_webhook(url: &str, format: AlertFormat, settings: &Settings) -> Self {
         Self {
-            webhook: Some(webhook::Webhook::new(Secret::new(url), format, settings)),
+            webhook: Some(Arc::new(webhook::Webhook::new(
+                Secret::new(url),
+                format,
+                settings,
+            ))),
             smn: None,
         }
     }

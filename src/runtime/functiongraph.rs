@@ -17,8 +17,8 @@
 //! - `POST .../v1/runtime/invocation/response/{request_id}`: the result.
 //! - `POST .../v1/runtime/invocation/error/{request_id}`: a failed
 //!   invocation. The documentation gives no body shape; the warden sends
-//!   `{"errorCode": "WardenError", "errorMessage": "..."}`, the fields the
-//!   FunctionGraph SDKs use for function errors.
+//!   `{"errorCode": "WardenError", "errorMessage": "..."}` (its own choice,
+//!   modelled on Lambda's `errorType` / `errorMessage`).
 //! - Environment: `RUNTIME_PROJECT_ID` (the function's project),
 //!   `RUNTIME_FUNC_NAME`, `RUNTIME_FUNC_VERSION`, `RUNTIME_PACKAGE` (the app),
 //!   `RUNTIME_TIMEOUT` (the function's timeout), `RUNTIME_MEMORY` (MB). The

@@ -9,7 +9,7 @@ use std::fmt;
 mod load;
 mod values;
 
-pub use load::{ConfigError, SERVICE_WHITELIST};
+pub use load::{ConfigError, HostDefaults, SERVICE_WHITELIST};
 
 /// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
 /// print `<redacted>`; the value is reached only through [`Secret::expose`].
@@ -65,6 +65,10 @@ pub enum Credentials {
         /// `WARDEN_IAM_DOMAIN` (the account name).
         domain: String,
     },
+    /// None configured: each invocation brings its own (FunctionGraph passes
+    /// the temporary credentials of the function's agency with every event).
+    /// A request made without them fails with a clear error.
+    PerInvocation,
 }
 
 /// What the approve job does with a pending connection from an account not allowed.
@@ -267,6 +271,7 @@ impl Credentials {
             Self::AkSk { .. } => "AK/SK with security token",
             Self::Token(_) => "IAM token",
             Self::Password { .. } => "IAM password",
+            Self::PerInvocation => "agency credentials of each invocation",
         }
     }
 }
@@ -285,7 +290,9 @@ impl Settings {
             Credentials::AkSk { ak, .. } => {
                 format!("{} (AK {})", self.credentials.method(), mask(ak))
             }
-            Credentials::Token(_) => self.credentials.method().to_owned(),
+            Credentials::Token(_) | Credentials::PerInvocation => {
+                self.credentials.method().to_owned()
+            }
             Credentials::Password {
                 endpoint,
                 user,

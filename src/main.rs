@@ -1,4 +1,5 @@
 //! vpcep-warden: serves Lambda invocations when `AWS_LAMBDA_RUNTIME_API` is
+//! set, FunctionGraph invocations (custom runtime) when `RUNTIME_API_ADDR` is
 //! set, otherwise runs the command line.
 
 use std::process::ExitCode;
@@ -6,12 +7,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use vpcep_warden::config::Settings;
 use vpcep_warden::jobs::Ctx;
-use vpcep_warden::runtime::{cli, lambda};
+use vpcep_warden::runtime::{cli, functiongraph, lambda};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return serve_lambda().await;
+    }
+    if std::env::var_os(functiongraph::API_ADDR_VAR).is_some() {
+        return serve_functiongraph().await;
     }
     let cli = cli::Cli::parse();
     // The demo prints its own summary; its logs stay quiet unless asked for.
@@ -44,6 +48,38 @@ async fn serve_lambda() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_functiongraph() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "vpcep_warden=info,warn".into()),
+        )
+        .init();
+    let ctx = functiongraph::Env::from_env()
+        .map_err(|e| e.to_string())
+        .and_then(|env| {
+            let settings =
+                Settings::from_env_with(&env.host_defaults()).map_err(|e| e.to_string())?;
+            Ok((Ctx::new(settings).map_err(|e| e.to_string())?, env))
+        });
+    let (ctx, env) = match ctx {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid settings");
+            return ExitCode::from(cli::EXIT_BAD_INPUT);
+        }
+    };
+    match functiongraph::serve(ctx, env).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the FunctionGraph runtime stopped");
             ExitCode::FAILURE
         }
     }

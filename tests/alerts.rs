@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use vpcep_emulator::Options;
-use vpcep_warden::config::{AlertFormat, Secret};
+use vpcep_warden::config::{AlertFormat, Credentials, Secret};
 use vpcep_warden::dispatch::dispatch;
 use vpcep_warden::events::{Job, Trigger};
 
@@ -242,6 +242,56 @@ async fn smn_publish_is_signed_with_the_same_credentials() {
 
     r.verify_signature(AK, SK)
         .expect("the SMN request verifies with the warden's AK/SK");
+}
+
+#[tokio::test]
+async fn smn_publish_uses_the_credentials_the_invocation_brought() {
+    const AK2: &str = "HWTESTAKAGENCY000002";
+    const SK2: &str = "agency-secret-key-of-this-invocation-00";
+    let smn = receiver(0, Duration::ZERO).await;
+    let mut estate = near_the_limit();
+    let mut agency = provider();
+    agency["name"] = json!("agency");
+    agency["ak"] = json!(AK2);
+    agency["sk"] = json!(SK2);
+    estate["accounts"] = json!([provider(), agency]);
+    let emu = emulator(estate, Options::default()).await;
+    let mut s = settings(&emu);
+    s.credentials = Credentials::PerInvocation;
+    s.smn_topic_urn = Some(format!("urn:smn:cn-north-4:{PROJECT}:vpcep-alerts"));
+    s.smn_endpoint = Some(smn.url.clone());
+    let invocation = ctx(s).with_credentials(&Credentials::AkSk {
+        ak: AK2.into(),
+        sk: Secret::new(SK2),
+        security_token: Some(Secret::new("agency-security-token")),
+    });
+    let report = dispatch(&invocation, quota_tick()).await.report;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.alerts[0].sinks, ["log", "smn"]);
+    let got = smn.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].header("X-Security-Token"),
+        Some("agency-security-token")
+    );
+    got[0]
+        .verify_signature(AK2, SK2)
+        .expect("the SMN request is signed with the invocation's AK/SK");
+}
+
+#[tokio::test]
+async fn without_credentials_of_its_own_or_the_invocations_a_run_fails_clearly() {
+    let emu = emulator(near_the_limit(), Options::default()).await;
+    let mut s = settings(&emu);
+    s.credentials = Credentials::PerInvocation;
+    let report = dispatch(&ctx(s), quota_tick()).await.report;
+    assert!(!report.errors.is_empty());
+    assert!(
+        report.errors[0].message.contains("no credentials"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(emu.stats().total, 0, "no request went out unsigned");
 }
 
 #[tokio::test]

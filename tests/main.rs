@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod client;
 mod events;
+mod functiongraph;
 mod helpers;
 mod hostile;
 mod iam;

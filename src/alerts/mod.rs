@@ -9,6 +9,7 @@ mod repeat;
 mod webhook;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -222,19 +223,21 @@ pub struct Delivered {
 /// The configured sinks.
 #[derive(Debug)]
 pub struct Sinks {
-    webhook: Option<webhook::Webhook>,
+    webhook: Option<Arc<webhook::Webhook>>,
     smn: Option<Smn>,
-    repeat: repeat::Repeat,
+    /// Shared by the copies [`Sinks::with_client`] makes, so what was sent is
+    /// remembered across invocations.
+    repeat: Arc<repeat::Repeat>,
 }
 
 /// Repeat control as `settings` configure it.
-fn repeat_of(settings: &Settings) -> repeat::Repeat {
+fn repeat_of(settings: &Settings) -> Arc<repeat::Repeat> {
     let minutes = |m: u64| time::Duration::minutes(m.min(i64::MAX as u64) as i64);
-    repeat::Repeat::new(
+    Arc::new(repeat::Repeat::new(
         time::Duration::hours(i64::from(settings.alert_repeat_hours)),
         minutes(settings.quota_schedule_minutes),
         minutes(settings.schedule_minutes),
-    )
+    ))
 }
 
 /// The SMN topic alerts are published to, through the signed client.
@@ -250,7 +253,8 @@ impl Sinks {
         let webhook = settings
             .alert_webhook_url
             .as_ref()
-            .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings));
+            .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings))
+            .map(Arc::new);
         let smn = match (&settings.smn_topic_urn, &settings.smn_endpoint) {
             (Some(urn), Some(endpoint)) => Some(Smn {
                 client: client.clone(),
@@ -286,23 +290,40 @@ impl Sinks {
         names
     }
 
+    /// The same sinks with SMN published through `client` (e.g. one signing
+    /// with the credentials of the current invocation).
+    pub fn with_client(&self, client: &Client) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            smn: self.smn.as_ref().map(|smn| Smn {
+                client: client.clone(),
+                publish_url: smn.publish_url.clone(),
+            }),
+            repeat: self.repeat.clone(),
+        }
+    }
+
     /// Only the log sink.
     pub fn log_only() -> Self {
         Self {
             webhook: None,
             smn: None,
-            repeat: repeat::Repeat::new(
+            repeat: Arc::new(repeat::Repeat::new(
                 time::Duration::hours(24),
                 time::Duration::hours(1),
                 time::Duration::minutes(5),
-            ),
+            )),
         }
     }
 
     /// A webhook sink posting to `url` in `format` (and the log sink).
     pub fn with_webhook(url: &str, format: AlertFormat, settings: &Settings) -> Self {
         Self {
-            webhook: Some(webhook::Webhook::new(Secret::new(url), format, settings)),
+            webhook: Some(Arc::new(webhook::Webhook::new(
+                Secret::new(url),
+                format,
+                settings,
+            ))),
             smn: None,
             repeat: repeat_of(settings),
         }

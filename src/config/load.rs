@@ -79,6 +79,18 @@ struct Raw {
     warden_quota_schedule_minutes: Option<String>,
 }
 
+/// What a host (the platform the warden runs on) supplies when the
+/// environment leaves it out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostDefaults {
+    /// The project when `HUAWEICLOUD_SDK_PROJECT_ID` is not set (FunctionGraph:
+    /// `RUNTIME_PROJECT_ID`, the function's own project).
+    pub project_id: Option<String>,
+    /// Each invocation brings credentials (FunctionGraph agency credentials):
+    /// none configured is then no error, but [`Credentials::PerInvocation`].
+    pub per_invocation_credentials: bool,
+}
+
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
 const MAX_GC_MIN_AGE_MINUTES: u64 = 525_600;
 
@@ -90,6 +102,11 @@ impl Settings {
     /// Variables that are not UTF-8 are refused when they are ours and
     /// skipped otherwise (`std::env::vars` would panic on them).
     pub fn from_env() -> Result<Settings, ConfigError> {
+        Self::from_env_with(&HostDefaults::default())
+    }
+
+    /// [`Settings::from_env`] with what the host supplies for missing values.
+    pub fn from_env_with(host: &HostDefaults) -> Result<Settings, ConfigError> {
         let mut vars = Vec::new();
         for (name, value) in std::env::vars_os() {
             let Some(name) = name.to_str().map(str::to_owned) else {
@@ -111,13 +128,21 @@ impl Settings {
                 Err(_) => {}
             }
         }
-        Self::from_vars(vars)
+        Self::from_vars_with(vars, host)
     }
 
     /// Reads and validates the settings from `(name, value)` pairs named as in
     /// design.md section 3. Unset and empty variables take their defaults.
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        Self::from_vars_with(vars, &HostDefaults::default())
+    }
+
+    /// [`Settings::from_vars`] with what the host supplies for missing values.
+    pub fn from_vars_with(
+        vars: impl IntoIterator<Item = (String, String)>,
+        host: &HostDefaults,
     ) -> Result<Settings, ConfigError> {
         let vars: Vec<(String, String)> = vars
             .into_iter()
@@ -134,7 +159,7 @@ impl Settings {
                 format!("the environment could not be read: {e}"),
             )
         })?;
-        raw.validate()
+        raw.validate(host)
     }
 }
 
@@ -274,7 +299,7 @@ const KNOWN: &[&str] = &[
 ];
 
 impl Raw {
-    fn validate(mut self) -> Result<Settings, ConfigError> {
+    fn validate(mut self, host: &HostDefaults) -> Result<Settings, ConfigError> {
         for (variable, value) in [
             ("HUAWEICLOUD_SDK_AK", &mut self.huaweicloud_sdk_ak),
             ("HUAWEICLOUD_SDK_SK", &mut self.huaweicloud_sdk_sk),
@@ -290,13 +315,15 @@ impl Raw {
         ] {
             *value = credential(variable, value.take())?;
         }
-        let credentials = self.credentials()?;
-        let project_id = text(self.huaweicloud_sdk_project_id).ok_or_else(|| {
-            ConfigError::new(
-                "HUAWEICLOUD_SDK_PROJECT_ID",
-                "HUAWEICLOUD_SDK_PROJECT_ID is required: set it to the project whose endpoint services are managed",
-            )
-        })?;
+        let credentials = self.credentials(host.per_invocation_credentials)?;
+        let project_id = text(self.huaweicloud_sdk_project_id)
+            .or_else(|| text(host.project_id.clone()))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "HUAWEICLOUD_SDK_PROJECT_ID",
+                    "HUAWEICLOUD_SDK_PROJECT_ID is required: set it to the project whose endpoint services are managed",
+                )
+            })?;
         if !is_plain_id(&project_id) {
             return Err(ConfigError::new(
                 "HUAWEICLOUD_SDK_PROJECT_ID",
@@ -555,7 +582,7 @@ impl Raw {
     }
 
     /// Exactly one of the three ways to authenticate.
-    fn credentials(&self) -> Result<Credentials, ConfigError> {
+    fn credentials(&self, per_invocation: bool) -> Result<Credentials, ConfigError> {
         let ak = text(self.huaweicloud_sdk_ak.clone());
         let sk = self.huaweicloud_sdk_sk.clone();
         let security_token = self.huaweicloud_sdk_security_token.clone();
@@ -609,6 +636,7 @@ impl Raw {
                 "HUAWEICLOUD_SDK_AK is required when HUAWEICLOUD_SDK_SK is set: set the access key the secret key belongs to",
             )),
             (None, None, Some(token)) => Ok(Credentials::Token(Secret::new(token))),
+            _ if chosen.is_empty() && per_invocation => Ok(Credentials::PerInvocation),
             _ if chosen.is_empty() => Err(ConfigError::new(
                 "HUAWEICLOUD_SDK_AK",
                 "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or WARDEN_AUTH_TOKEN, or WARDEN_IAM_ENDPOINT, WARDEN_IAM_USER, WARDEN_IAM_PASSWORD and WARDEN_IAM_DOMAIN",

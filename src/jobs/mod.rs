@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::alerts::Sinks;
-use crate::config::Settings;
+use crate::config::{Credentials, Settings};
 use crate::vpcep::{ApiError, Client, EndpointService};
 
 /// What every job needs: settings, the API client, the alert sinks and the deadline.
@@ -89,6 +89,17 @@ impl Ctx {
         Self {
             client,
             deadline,
+            ..self.clone()
+        }
+    }
+
+    /// The same context signing its VPCEP and SMN requests with `credentials`
+    /// (those one invocation brought) instead of the configured ones.
+    pub fn with_credentials(&self, credentials: &Credentials) -> Self {
+        let client = self.client.with_credentials(credentials);
+        Self {
+            sinks: Arc::new(self.sinks.with_client(&client)),
+            client,
             ..self.clone()
         }
     }

@@ -1,9 +1,11 @@
-//! How the warden is run: as a Lambda function ([`lambda`]) or from a terminal ([`cli`]).
-//! Both decode an event, dispatch it and shape the answer with [`answer`].
+//! How the warden is run: as a Lambda function ([`lambda`]), as a FunctionGraph
+//! custom runtime ([`functiongraph`]) or from a terminal ([`cli`]).
+//! Each decodes an event, dispatches it and shapes the answer with [`answer`].
 
 pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod demo;
+pub mod functiongraph;
 pub mod lambda;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};

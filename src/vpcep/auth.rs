@@ -39,6 +39,9 @@ pub(crate) enum Auth {
         /// (a renewed token's predecessor may still be echoed by a slow answer).
         issued: std::sync::Mutex<Vec<Secret>>,
     },
+    /// No credentials of its own: the invocation must supply them
+    /// ([`super::Client::with_credentials`]); until then every request fails.
+    Missing,
 }
 
 /// A token obtained from IAM.
@@ -92,6 +95,7 @@ impl Auth {
                 cache: Mutex::new(None),
                 issued: std::sync::Mutex::new(Vec::new()),
             },
+            Credentials::PerInvocation => Self::Missing,
         }
     }
 
@@ -116,6 +120,7 @@ impl Auth {
                     .map(|s| s.expose().to_owned())
                     .collect()
             }
+            Self::Missing => Vec::new(),
         }
     }
 

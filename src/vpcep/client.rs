@@ -18,7 +18,7 @@ use super::lenient;
 use super::models::{Connection, ConnectionAction, Endpoint, EndpointService, Permission, Quota};
 use super::retry::Backoff;
 use super::transport::Inner;
-use crate::config::Settings;
+use crate::config::{Credentials, Settings};
 
 /// Transport settings of a [`Client`].
 #[derive(Debug, Clone)]
@@ -63,6 +63,15 @@ pub struct Client {
     /// The time one request may take in this invocation (at most the
     /// configured timeout; less when the invocation is shorter).
     pub(super) timeout: Duration,
+    /// Credentials of this invocation, used instead of the configured ones
+    /// (see [`Client::with_credentials`]).
+    pub(super) invocation: Option<Arc<InvocationAuth>>,
+}
+
+/// Credentials one invocation brought, with their method's name (no secret).
+pub(super) struct InvocationAuth {
+    pub(super) auth: Auth,
+    pub(super) method: &'static str,
 }
 
 impl fmt::Debug for Client {
@@ -70,7 +79,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.base.as_str())
             .field("project_id", &self.inner.project_id)
-            .field("auth", &self.inner.auth_method)
+            .field("auth", &self.auth_method())
             .field("max_retries", &self.inner.max_retries)
             .field("api_calls", &self.api_calls())
             .finish_non_exhaustive()
@@ -127,6 +136,7 @@ impl Client {
             }),
             deadline: None,
             timeout: options.timeout,
+            invocation: None,
         })
     }
 
@@ -135,10 +145,31 @@ impl Client {
     /// fails with a retryable "deadline" error instead.
     pub fn with_deadline(&self, deadline: Option<Instant>) -> Client {
         Client {
-            inner: self.inner.clone(),
             deadline,
             timeout: self.inner.timeout,
+            ..self.clone()
         }
+    }
+
+    /// The same client (pool, limit, counter, deadline) signing with other
+    /// credentials: those one invocation brought, e.g. the temporary
+    /// credentials of a FunctionGraph agency. They are used by this clone
+    /// and its clones only, and scrubbed from what the server sends back.
+    pub fn with_credentials(&self, credentials: &Credentials) -> Client {
+        Client {
+            invocation: Some(Arc::new(InvocationAuth {
+                auth: Auth::new(credentials),
+                method: credentials.method(),
+            })),
+            ..self.clone()
+        }
+    }
+
+    /// The authentication requests are made with: the invocation's, else the configured one.
+    pub(super) fn auth(&self) -> &Auth {
+        self.invocation
+            .as_ref()
+            .map_or(&self.inner.auth, |i| &i.auth)
     }
 
     /// The same client with requests limited to `timeout` (never more than
@@ -168,7 +199,9 @@ impl Client {
 
     /// The authentication method, e.g. `AK/SK` or `IAM password` (no secret).
     pub fn auth_method(&self) -> &'static str {
-        self.inner.auth_method
+        self.invocation
+            .as_ref()
+            .map_or(self.inner.auth_method, |i| i.method)
     }
 
     /// Every endpoint service of the project (all pages).

@@ -217,7 +217,7 @@ impl Client {
         };
         if value.get("error_code").is_some() {
             if let Some((error_code, error_msg, body_request_id)) = error_fields(&value) {
-                let secrets = self.inner.auth.secrets();
+                let secrets = self.auth().secrets();
                 return Err(ApiError::new(
                     action,
                     target,
@@ -243,7 +243,7 @@ impl Client {
         let kind = ApiErrorKind::Decode {
             status: answer.status,
             request_id: answer.request_id.clone(),
-            excerpt: excerpt(&answer.body, &self.inner.auth.secrets()),
+            excerpt: excerpt(&answer.body, &self.auth().secrets()),
             source,
         };
         ApiError::new(action, target, kind)
@@ -258,8 +258,17 @@ impl Client {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, ApiError> {
+        if matches!(self.auth(), Auth::Missing) {
+            return Err(ApiError::new(
+                action,
+                target,
+                ApiErrorKind::Invalid {
+                    detail: "no credentials: none are configured and this invocation brought none (give the FunctionGraph function an agency, or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK)".into(),
+                },
+            ));
+        }
         let token = self.token().await?;
-        let authn = match (&self.inner.auth, &token) {
+        let authn = match (self.auth(), &token) {
             (Auth::AkSk { .. }, _) => Authn::Signed,
             (_, Some(token)) => Authn::Token(token),
             (_, None) => Authn::Anonymous,
@@ -268,7 +277,7 @@ impl Client {
         let result = self
             .send(action, target, &method, &url, &body, &authn)
             .await;
-        if let (Err(e), Auth::Password { cache, .. }) = (&result, &self.inner.auth) {
+        if let (Err(e), Auth::Password { cache, .. }) = (&result, self.auth()) {
             if e.status() == Some(401) {
                 // A refused IAM token (revoked, or the password changed) is
                 // dropped, so the next call asks IAM again.
@@ -288,9 +297,9 @@ impl Client {
             domain,
             cache,
             ..
-        } = &self.inner.auth
+        } = self.auth()
         else {
-            return Ok(match &self.inner.auth {
+            return Ok(match self.auth() {
                 Auth::Token(token) => Some(token.clone()),
                 _ => None,
             });
@@ -326,7 +335,7 @@ impl Client {
         let token =
             auth::token_from_answer(&answer.headers, &answer.body, OffsetDateTime::now_utc())
                 .map_err(|kind| ApiError::new(action, target, kind))?;
-        self.inner.auth.remember(&token.value);
+        self.auth().remember(&token.value);
         tracing::info!(expires_at = %token.expires_at, "obtained an IAM token");
         let value = token.value.clone();
         *cached = Some(token);
@@ -391,7 +400,7 @@ impl Client {
         if !self.has_time_after(Duration::ZERO) {
             return Err(ApiErrorKind::Deadline.into());
         }
-        let headers = self.inner.auth.headers(
+        let headers = self.auth().headers(
             authn,
             method.as_str(),
             url.as_str(),
@@ -424,7 +433,7 @@ impl Client {
         let body = read_capped(response, self.inner.max_answer_bytes).await?;
         tracing::debug!(method = %method, path = url.path(), status, elapsed_ms = started.elapsed().as_millis() as u64, "api request");
         if !(200..300).contains(&status) {
-            let mut secrets = self.inner.auth.secrets();
+            let mut secrets = self.auth().secrets();
             if let Authn::Token(token) = authn {
                 secrets.push(token.expose().to_owned());
             }

@@ -1,0 +1,450 @@
+//! The Huawei FunctionGraph custom runtime: the only file that knows it.
+//!
+//! A "Custom" runtime function runs the executable `bootstrap` of its
+//! package, which loops over the platform's runtime API. What this file
+//! relies on, from FunctionGraph's documentation ("Custom Runtime" /
+//! 定制运行时, the runtime API and environment variable tables):
+//!
+//! - `RUNTIME_API_ADDR`: host and port of the runtime API.
+//! - `GET http://$RUNTIME_API_ADDR/v1/runtime/invocation/request` waits for
+//!   the next event and answers with the event as its body. Its headers:
+//!   `X-Cff-Request-Id` (the request id), `X-CFF-Invoke-Type`, and, when the
+//!   function has an agency, that agency's temporary credentials
+//!   `X-CFF-Access-Key`, `X-CFF-Secret-Key`, `X-CFF-Security-Token` and
+//!   `X-CFF-Auth-Token`. (FunctionGraph's HTTP functions name the key
+//!   headers `X-CFF-Security-Access-Key` / `X-CFF-Security-Secret-Key`; those
+//!   are read as well when the documented ones are absent.)
+//! - `POST .../v1/runtime/invocation/response/{request_id}`: the result.
+//! - `POST .../v1/runtime/invocation/error/{request_id}`: a failed
+//!   invocation. The documentation gives no body shape; the warden sends
+//!   `{"errorCode": "WardenError", "errorMessage": "..."}` (its own choice,
+//!   modelled on Lambda's `errorType` / `errorMessage`).
+//! - Environment: `RUNTIME_PROJECT_ID` (the function's project),
+//!   `RUNTIME_FUNC_NAME`, `RUNTIME_FUNC_VERSION`, `RUNTIME_PACKAGE` (the app),
+//!   `RUNTIME_TIMEOUT` (the function's timeout), `RUNTIME_MEMORY` (MB). The
+//!   table does not state the unit of `RUNTIME_TIMEOUT`; it is the function's
+//!   configured timeout, which FunctionGraph takes in whole seconds (3 to
+//!   900 by default), so it is read as seconds.
+//!
+//! The runtime API sends no deadline: the warden counts `RUNTIME_TIMEOUT`
+//! from the moment it received the event, so no request starts that could
+//! not end before the platform stops the invocation.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+use tracing::Instrument;
+use url::Url;
+
+use super::{invoke, Answer};
+use crate::config::{Credentials, HostDefaults, Secret};
+use crate::jobs::Ctx;
+
+/// The environment variable whose presence selects this runtime.
+pub const API_ADDR_VAR: &str = "RUNTIME_API_ADDR";
+
+/// Time allowed to post an answer to the runtime API.
+const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Failed polls in a row after which the runtime API is taken to be gone.
+const MAX_POLL_FAILURES: u32 = 3;
+
+/// What the FunctionGraph environment says about the function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Env {
+    /// `RUNTIME_API_ADDR`, e.g. `127.0.0.1:8888`.
+    pub api_addr: String,
+    /// `RUNTIME_TIMEOUT`: the function's timeout.
+    pub timeout: Duration,
+    /// `RUNTIME_PROJECT_ID`: the function's project.
+    pub project_id: Option<String>,
+    /// `RUNTIME_FUNC_NAME`.
+    pub func_name: Option<String>,
+    /// `RUNTIME_FUNC_VERSION`.
+    pub func_version: Option<String>,
+    /// `RUNTIME_PACKAGE`: the app (function group).
+    pub package: Option<String>,
+    /// `RUNTIME_MEMORY`: the function's memory, in MB.
+    pub memory_mb: Option<u64>,
+}
+
+/// A FunctionGraph variable that is missing or unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EnvError(String);
+
+/// Why the runtime stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The runtime API address does not make a URL.
+    #[error("{API_ADDR_VAR} {addr:?} is not a host:port")]
+    BadAddress { addr: String },
+    /// The runtime API could not be reached, several times in a row.
+    #[error("the FunctionGraph runtime API stopped answering: {source}")]
+    Gone {
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl Env {
+    /// Reads the FunctionGraph variables from the process environment.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the FunctionGraph variables through `var`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+        let text = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let api_addr =
+            text(API_ADDR_VAR).ok_or_else(|| EnvError(format!("{API_ADDR_VAR} is not set")))?;
+        let timeout = text("RUNTIME_TIMEOUT")
+            .ok_or_else(|| {
+                EnvError("RUNTIME_TIMEOUT is not set: FunctionGraph sets it to the function's timeout in seconds".into())
+            })
+            .and_then(|t| {
+                t.parse::<u64>()
+                    .ok()
+                    .filter(|&s| s > 0)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        EnvError(format!(
+                            "RUNTIME_TIMEOUT must be the function's timeout in whole seconds, got {t:?}"
+                        ))
+                    })
+            })?;
+        Ok(Self {
+            api_addr,
+            timeout,
+            project_id: text("RUNTIME_PROJECT_ID"),
+            func_name: text("RUNTIME_FUNC_NAME"),
+            func_version: text("RUNTIME_FUNC_VERSION"),
+            package: text("RUNTIME_PACKAGE"),
+            memory_mb: text("RUNTIME_MEMORY").and_then(|m| m.parse().ok()),
+        })
+    }
+
+    /// What FunctionGraph supplies to the settings: the function's project
+    /// as the default project, and credentials with each invocation.
+    pub fn host_defaults(&self) -> HostDefaults {
+        HostDefaults {
+            project_id: self.project_id.clone(),
+            per_invocation_credentials: true,
+        }
+    }
+
+    /// `http://{RUNTIME_API_ADDR}/v1/runtime/invocation/`.
+    fn invocation_url(&self) -> Result<Url, ServeError> {
+        let bad = || ServeError::BadAddress {
+            addr: self.api_addr.clone(),
+        };
+        let base = Url::parse(&format!("http://{}/", self.api_addr)).map_err(|_| bad())?;
+        if base.path() != "/" || base.query().is_some() {
+            return Err(bad());
+        }
+        base.join("v1/runtime/invocation/").map_err(|_| bad())
+    }
+}
+
+/// One event handed out by the runtime API.
+struct Invocation {
+    request_id: String,
+    invoke_type: Option<String>,
+    credentials: Option<Credentials>,
+    body: Vec<u8>,
+}
+
+/// Serves FunctionGraph invocations until the runtime API goes away or the
+/// process is asked to stop (SIGTERM, between invocations). `ctx` lives as
+/// long as the warm instance; each invocation gets its own deadline and, with
+/// no static credentials, its own agency credentials.
+pub async fn serve(ctx: Ctx, env: Env) -> Result<(), ServeError> {
+    let base = env.invocation_url()?;
+    let next_url = base.join("request").map_err(|_| ServeError::BadAddress {
+        addr: env.api_addr.clone(),
+    })?;
+    // No overall timeout: the GET waits until the next event arrives.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|source| ServeError::Gone { source })?;
+    let per_invocation = matches!(ctx.settings.credentials, Credentials::PerInvocation);
+    tracing::info!(
+        function = env.func_name.as_deref().unwrap_or("?"),
+        version = env.func_version.as_deref().unwrap_or("?"),
+        timeout_secs = env.timeout.as_secs(),
+        project = %ctx.settings.project_id,
+        credentials = if per_invocation {
+            "the agency credentials of each invocation"
+        } else {
+            ctx.settings.credentials.method()
+        },
+        "serving FunctionGraph invocations"
+    );
+    let mut stop = stop_signal();
+    let mut failures = 0;
+    loop {
+        let next = tokio::select! {
+            next = next_invocation(&http, &next_url) => next,
+            () = &mut stop => {
+                tracing::info!("asked to stop: no invocation is running");
+                return Ok(());
+            }
+        };
+        let invocation = match next {
+            Ok(Some(invocation)) => invocation,
+            Ok(None) => continue,
+            Err(source) => {
+                failures += 1;
+                if failures >= MAX_POLL_FAILURES {
+                    return Err(ServeError::Gone { source });
+                }
+                tracing::warn!(error = %source, failures, "cannot get the next invocation");
+                tokio::time::sleep(Duration::from_millis(200) * failures).await;
+                continue;
+            }
+        };
+        failures = 0;
+        let span = tracing::info_span!("invocation", request_id = %invocation.request_id);
+        handle(&ctx, &env, &http, &base, invocation, per_invocation)
+            .instrument(span)
+            .await;
+    }
+}
+
+/// Runs one invocation and posts its answer.
+async fn handle(
+    ctx: &Ctx,
+    env: &Env,
+    http: &reqwest::Client,
+    base: &Url,
+    invocation: Invocation,
+    per_invocation: bool,
+) {
+    let deadline = Instant::now() + env.timeout;
+    tracing::debug!(
+        invoke_type = invocation.invoke_type.as_deref().unwrap_or("?"),
+        time_left_ms = env.timeout.as_millis() as u64,
+        "invocation"
+    );
+    let mut run = ctx.with_deadline(Some(deadline));
+    if per_invocation {
+        match &invocation.credentials {
+            Some(credentials) => run = run.with_credentials(credentials),
+            None => tracing::warn!(
+                "this invocation brought no agency credentials: give the function an agency, or set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK"
+            ),
+        }
+    }
+    let answer = invoke(&run, &invocation.body).await;
+    let (kind, body) = match answer {
+        Answer::Value(value) => ("response", value),
+        Answer::Failed(message) => (
+            "error",
+            json!({"errorCode": "WardenError", "errorMessage": message}),
+        ),
+    };
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments
+            .pop_if_empty()
+            .push(kind)
+            .push(&invocation.request_id);
+    }
+    if let Err(e) = post(http, url, &body).await {
+        tracing::error!(error = %e, kind, "cannot post the answer to the runtime API");
+    }
+}
+
+/// Posts an answer, once more after a failure to connect.
+async fn post(http: &reqwest::Client, url: Url, body: &Value) -> Result<(), reqwest::Error> {
+    let send = || {
+        http.post(url.clone())
+            .timeout(POST_TIMEOUT)
+            .json(body)
+            .send()
+    };
+    let response = match send().await {
+        Err(e) if e.is_connect() => send().await?,
+        other => other?,
+    };
+    response.error_for_status().map(drop)
+}
+
+/// Waits for the next event. `None` when the answer cannot be used (no
+/// request id): it is logged and the next one is awaited.
+async fn next_invocation(
+    http: &reqwest::Client,
+    url: &Url,
+) -> Result<Option<Invocation>, reqwest::Error> {
+    let response = http.get(url.clone()).send().await?.error_for_status()?;
+    let headers = response.headers().clone();
+    let body = response.bytes().await?.to_vec();
+    let Some(request_id) = header(&headers, &["X-Cff-Request-Id"]) else {
+        tracing::error!(
+            "the runtime API handed out an event without X-Cff-Request-Id: it cannot be answered"
+        );
+        return Ok(None);
+    };
+    Ok(Some(Invocation {
+        request_id,
+        invoke_type: header(&headers, &["X-CFF-Invoke-Type"]),
+        credentials: agency_credentials(&headers),
+        body,
+    }))
+}
+
+/// The first of `names` present with a non-empty text value.
+fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| {
+        headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// The agency credentials an invocation brought: AK/SK (with the security
+/// token) when both keys are there, else the IAM token, else none.
+fn agency_credentials(headers: &HeaderMap) -> Option<Credentials> {
+    let ak = header(headers, &["X-CFF-Access-Key", "X-CFF-Security-Access-Key"]);
+    let sk = header(headers, &["X-CFF-Secret-Key", "X-CFF-Security-Secret-Key"]);
+    let security_token = header(headers, &["X-CFF-Security-Token"]).map(Secret::new);
+    let auth_token = header(headers, &["X-CFF-Auth-Token"]).map(Secret::new);
+    match (ak, sk, auth_token) {
+        (Some(ak), Some(sk), _) => Some(Credentials::AkSk {
+            ak,
+            sk: Secret::new(sk),
+            security_token,
+        }),
+        (_, _, Some(token)) => Some(Credentials::Token(token)),
+        _ => None,
+    }
+}
+
+/// Resolves when the process receives SIGTERM (or Ctrl-C).
+fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            });
+        }
+    }
+    Box::pin(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Result<Env, EnvError> {
+        Env::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn the_timeout_is_read_in_seconds_and_required() {
+        let e = env(&[
+            ("RUNTIME_API_ADDR", "127.0.0.1:8888"),
+            ("RUNTIME_TIMEOUT", "30"),
+        ])
+        .unwrap();
+        assert_eq!(e.timeout, Duration::from_secs(30));
+        for bad in ["", "0", "-3", "30s", "1.5"] {
+            let err = env(&[
+                ("RUNTIME_API_ADDR", "127.0.0.1:8888"),
+                ("RUNTIME_TIMEOUT", bad),
+            ])
+            .unwrap_err();
+            assert!(err.to_string().contains("RUNTIME_TIMEOUT"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_project_of_the_function_is_the_default_project() {
+        let e = env(&[
+            ("RUNTIME_API_ADDR", "127.0.0.1:8888"),
+            ("RUNTIME_TIMEOUT", "30"),
+            ("RUNTIME_PROJECT_ID", "p1"),
+        ])
+        .unwrap();
+        let host = e.host_defaults();
+        assert_eq!(host.project_id.as_deref(), Some("p1"));
+        assert!(host.per_invocation_credentials);
+    }
+
+    #[test]
+    fn the_invocation_url_is_built_from_the_address_alone() {
+        let e = env(&[
+            ("RUNTIME_API_ADDR", "127.0.0.1:8888"),
+            ("RUNTIME_TIMEOUT", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            e.invocation_url().unwrap().as_str(),
+            "http://127.0.0.1:8888/v1/runtime/invocation/"
+        );
+        let bad = Env {
+            api_addr: "127.0.0.1:8888/elsewhere?x".into(),
+            ..e
+        };
+        assert!(bad.invocation_url().is_err());
+    }
+
+    #[test]
+    fn agency_headers_become_credentials_whatever_their_case() {
+        let mut h = HeaderMap::new();
+        h.insert("x-cff-access-key", "AK1".parse().unwrap());
+        h.insert("X-CFF-SECRET-KEY", "SK1".parse().unwrap());
+        h.insert("x-cff-security-token", "T1".parse().unwrap());
+        match agency_credentials(&h) {
+            Some(Credentials::AkSk {
+                ak,
+                sk,
+                security_token,
+            }) => {
+                assert_eq!(ak, "AK1");
+                assert_eq!(sk.expose(), "SK1");
+                assert_eq!(security_token.unwrap().expose(), "T1");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut h = HeaderMap::new();
+        h.insert("x-cff-auth-token", "TOKEN".parse().unwrap());
+        h.insert("x-cff-access-key", "AK-without-SK".parse().unwrap());
+        assert!(
+            matches!(agency_credentials(&h), Some(Credentials::Token(t)) if t.expose() == "TOKEN")
+        );
+        assert!(agency_credentials(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output() {
+        let mut h = HeaderMap::new();
+        h.insert("x-cff-access-key", "AK1".parse().unwrap());
+        h.insert("x-cff-secret-key", "very-secret-sk".parse().unwrap());
+        h.insert("x-cff-security-token", "very-secret-token".parse().unwrap());
+        let shown = format!("{:?}", agency_credentials(&h));
+        assert!(!shown.contains("very-secret"), "{shown}");
+    }
+}

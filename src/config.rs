@@ -208,6 +208,10 @@ pub struct Settings {
     pub alert_repeat_hours: u32,
     /// `WARDEN_QUOTA_SCHEDULE_MINUTES`: how often the scheduled quota tick runs.
     pub quota_schedule_minutes: u64,
+    /// `WARDEN_SECRETS_ARN`: on Lambda, the Secrets Manager secret the
+    /// credentials were read from at start (through the Parameters and
+    /// Secrets Lambda Extension).
+    pub secrets_arn: Option<String>,
 }
 
 impl Settings {
@@ -256,6 +260,7 @@ impl Settings {
             log_json: false,
             alert_repeat_hours: 24,
             quota_schedule_minutes: 60,
+            secrets_arn: None,
         }
     }
 }

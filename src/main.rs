@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vpcep_warden::config::Settings;
+use vpcep_warden::config::{HostDefaults, Settings};
 use vpcep_warden::jobs::Ctx;
 use vpcep_warden::runtime::{cli, functiongraph, lambda};
 
@@ -34,7 +34,27 @@ async fn serve_lambda() -> ExitCode {
     // AWS_LAMBDA_LOG_FORMAT=JSON; Lambda adds the time itself.
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     vpcep_warden::logs::init(std::io::stdout, json, "info", false);
-    let ctx = match Settings::from_env()
+    // With WARDEN_SECRETS_ARN, the secrets come from Secrets Manager at start
+    // instead of the environment (where the console would show them).
+    let mut host = HostDefaults::default();
+    if let Some(arn) = std::env::var("WARDEN_SECRETS_ARN")
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+    {
+        let token = std::env::var("AWS_SESSION_TOKEN").unwrap_or_default();
+        match lambda::secrets_from_extension(arn.trim(), lambda::extension_port(), &token).await {
+            Ok(secrets) => {
+                let names: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
+                tracing::info!(settings = %names.join(","), "settings read from Secrets Manager");
+                host.secrets = secrets;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the secrets could not be read");
+                return ExitCode::from(cli::EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let ctx = match Settings::from_env_with(&host)
         .map_err(|e| e.to_string())
         .and_then(|s| Ctx::new(s).map_err(|e| e.to_string()))
     {

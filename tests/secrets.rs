@@ -74,3 +74,75 @@ async fn no_secret_appears_in_output_with_debug_logging() {
         assert!(!stderr.contains(secret), "{secret} leaked to stderr");
     }
 }
+
+/// The Parameters and Secrets Lambda Extension, as a stand-in.
+async fn extension(secret: serde_json::Value) -> TestServer {
+    TestServer::start(move |seen| {
+        if seen.header("x-aws-parameters-secrets-token") != Some("session-token")
+            || seen.path != "/secretsmanager/get"
+        {
+            return Reply::json(401, json!({"message": "not authorized"}));
+        }
+        Reply::json(
+            200,
+            json!({"ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warden",
+                   "Name": "warden", "SecretString": secret.to_string()}),
+        )
+    })
+    .await
+}
+
+fn port_of(server: &TestServer) -> u16 {
+    server.url.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn secrets_come_from_secrets_manager_through_the_lambda_extension() {
+    use vpcep_warden::config::{Credentials, HostDefaults, Settings};
+    use vpcep_warden::runtime::lambda::secrets_from_extension;
+    let ext = extension(json!({"ak": "AKFROMSECRET", "sk": SK, "webhook_secret": WEBHOOK_SECRET, "note": "ignored"})).await;
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warden";
+    let secrets = secrets_from_extension(arn, port_of(&ext), "session-token")
+        .await
+        .unwrap();
+    let names: Vec<&str> = secrets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "HUAWEICLOUD_SDK_AK",
+            "HUAWEICLOUD_SDK_SK",
+            "WARDEN_WEBHOOK_SECRET"
+        ]
+    );
+    assert!(!format!("{secrets:?}").contains(SK), "secrets stay hidden");
+    assert_eq!(
+        ext.requests()[0].query_value("secretId").as_deref(),
+        Some(arn)
+    );
+    // They load as settings, as if they were in the environment.
+    let host = HostDefaults {
+        secrets,
+        ..HostDefaults::default()
+    };
+    let vars: Vec<(String, String)> = host
+        .secrets
+        .iter()
+        .map(|(n, v)| (n.clone(), v.expose().to_owned()))
+        .chain([
+            ("HUAWEICLOUD_SDK_PROJECT_ID".to_owned(), "p1".to_owned()),
+            ("WARDEN_REGION".to_owned(), "eu-west-101".to_owned()),
+        ])
+        .collect();
+    let settings = Settings::from_vars_with(vars, &host).unwrap();
+    assert!(
+        matches!(settings.credentials, Credentials::AkSk { ref ak, .. } if ak == "AKFROMSECRET")
+    );
+
+    let refused = secrets_from_extension(arn, port_of(&ext), "wrong-token").await;
+    assert!(refused.unwrap_err().contains("HTTP 401"));
+    let not_json = extension(json!("a plain string")).await;
+    let err = secrets_from_extension(arn, port_of(&not_json), "session-token")
+        .await
+        .unwrap_err();
+    assert!(err.contains("must be a JSON object"), "{err}");
+}

@@ -344,6 +344,7 @@ fn functiongraph() -> vpcep_warden::config::HostDefaults {
     vpcep_warden::config::HostDefaults {
         project_id: Some("function-project".into()),
         per_invocation_credentials: true,
+        secrets: Vec::new(),
     }
 }
 

@@ -77,6 +77,7 @@ struct Raw {
     warden_log_format: Option<String>,
     warden_alert_repeat_hours: Option<String>,
     warden_quota_schedule_minutes: Option<String>,
+    warden_secrets_arn: Option<String>,
 }
 
 /// What a host (the platform the warden runs on) supplies when the
@@ -89,6 +90,9 @@ pub struct HostDefaults {
     /// Each invocation brings credentials (FunctionGraph agency credentials):
     /// none configured is then no error, but [`Credentials::PerInvocation`].
     pub per_invocation_credentials: bool,
+    /// Variables the host fetched from a secret store at start (Lambda:
+    /// `WARDEN_SECRETS_ARN`); they replace environment variables of the same name.
+    pub secrets: Vec<(String, Secret)>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -128,6 +132,12 @@ impl Settings {
                 Err(_) => {}
             }
         }
+        vars.retain(|(name, _)| host.secrets.iter().all(|(secret, _)| secret != name));
+        vars.extend(
+            host.secrets
+                .iter()
+                .map(|(name, value)| (name.clone(), value.expose().to_owned())),
+        );
         Self::from_vars_with(vars, host)
     }
 
@@ -296,6 +306,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_LOG_FORMAT",
     "WARDEN_ALERT_REPEAT_HOURS",
     "WARDEN_QUOTA_SCHEDULE_MINUTES",
+    "WARDEN_SECRETS_ARN",
 ];
 
 impl Raw {
@@ -578,6 +589,7 @@ impl Raw {
             )?
             .unwrap_or(24),
             quota_schedule_minutes,
+            secrets_arn: text(self.warden_secrets_arn),
         })
     }
 

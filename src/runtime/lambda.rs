@@ -50,6 +50,92 @@ async fn handle(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value, Diagnosti
     }
 }
 
+/// The extension's port: `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, else 2773.
+pub fn extension_port() -> u16 {
+    std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+        .ok()
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .unwrap_or(2773)
+}
+
+/// How a key of the Secrets Manager secret maps to a setting.
+const SECRET_KEYS: &[(&str, &str)] = &[
+    ("ak", "HUAWEICLOUD_SDK_AK"),
+    ("sk", "HUAWEICLOUD_SDK_SK"),
+    ("security_token", "HUAWEICLOUD_SDK_SECURITY_TOKEN"),
+    ("auth_token", "WARDEN_AUTH_TOKEN"),
+    ("iam_password", "WARDEN_IAM_PASSWORD"),
+    ("webhook_secret", "WARDEN_WEBHOOK_SECRET"),
+    ("alert_webhook_url", "WARDEN_ALERT_WEBHOOK_URL"),
+];
+
+/// The settings held by the Secrets Manager secret `secret_id`, read at start
+/// through the AWS Parameters and Secrets Lambda Extension on localhost
+/// (`GET http://localhost:{PARAMETERS_SECRETS_EXTENSION_HTTP_PORT or
+/// 2773}/secretsmanager/get?secretId=…`, authenticated by the function's
+/// `AWS_SESSION_TOKEN` in `X-Aws-Parameters-Secrets-Token`). The secret is a
+/// JSON object; the keys of [`SECRET_KEYS`] become their settings, others
+/// are ignored. Errors never hold a secret's value.
+pub async fn secrets_from_extension(
+    secret_id: &str,
+    port: u16,
+    token: &str,
+) -> Result<Vec<(String, crate::config::Secret)>, String> {
+    let mut url = url::Url::parse(&format!("http://localhost:{port}/secretsmanager/get"))
+        .map_err(|e| e.to_string())?;
+    url.query_pairs_mut().append_pair("secretId", secret_id);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    // The extension starts beside the function: give it a moment to listen.
+    let mut attempt = 0;
+    let answer = loop {
+        attempt += 1;
+        match http
+            .get(url.clone())
+            .header("X-Aws-Parameters-Secrets-Token", token)
+            .send()
+            .await
+        {
+            Ok(a) => break a,
+            Err(e) if attempt < 5 && e.is_connect() => {
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the Parameters and Secrets Lambda Extension on port {port} did not answer ({}): add its layer to the function, or unset WARDEN_SECRETS_ARN",
+                    if e.is_timeout() { "timed out" } else { "no connection" }
+                ))
+            }
+        }
+    };
+    let status = answer.status();
+    if !status.is_success() {
+        return Err(format!(
+            "the secret {secret_id} could not be read through the Parameters and Secrets Lambda Extension: HTTP {status} (does the function's role allow secretsmanager:GetSecretValue on it?)"
+        ));
+    }
+    let body: serde_json::Value = answer
+        .json()
+        .await
+        .map_err(|_| "the extension's answer is not JSON".to_owned())?;
+    let text = body["SecretString"].as_str().ok_or_else(|| {
+        format!("the secret {secret_id} has no SecretString (a binary secret is not supported)")
+    })?;
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+        .map_err(|_| {
+            format!("the secret {secret_id} must be a JSON object such as {{\"ak\": …, \"sk\": …}} (its value is not shown)")
+        })?;
+    Ok(SECRET_KEYS
+        .iter()
+        .filter_map(|(key, setting)| {
+            let value = fields.get(*key)?.as_str()?.trim();
+            (!value.is_empty()).then(|| ((*setting).to_owned(), crate::config::Secret::new(value)))
+        })
+        .collect())
+}
+
 /// Deadlines below this many ms since the epoch (2001) are not wall-clock times.
 const EPOCH_2001_MS: u64 = 978_307_200_000;
 

@@ -1,15 +1,18 @@
-//! How the warden is run: as a Lambda function ([`lambda`]) or from a terminal ([`cli`]).
-//! Both decode an event, dispatch it and shape the answer with [`answer`].
+//! How the warden is run: as a Lambda function ([`lambda`]), from a terminal
+//! ([`cli`]) or as a small HTTP server ([`serve`]). Each decodes an event,
+//! dispatches it and shapes the answer with [`answer`] (or, for `serve`, as a
+//! plain HTTP response with the same statuses).
 
 pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod lambda;
+pub mod serve;
 
 use serde_json::{json, Value};
 
 use crate::dispatch::Outcome;
-use crate::events::{EventError, Reply};
+use crate::events::{Decoded, EventError, Reply};
 
 /// The answer an invocation gives, in the shape its source expects.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +105,15 @@ pub async fn run_event(
 ) -> Result<(Reply, Outcome), EventError> {
     let decoded = crate::events::decode(payload, &ctx.settings, time::OffsetDateTime::now_utc())
         .inspect_err(|e| tracing::warn!(error = %e, "event refused"))?;
+    Ok(run_decoded(ctx, decoded).await)
+}
+
+/// Dispatches a decoded event; the report is logged as one JSON line.
+pub async fn run_decoded(ctx: &crate::jobs::Ctx, decoded: Decoded) -> (Reply, Outcome) {
     tracing::info!(source = decoded.source, "event decoded");
-    let outcome = crate::dispatch::dispatch(ctx, decoded.trigger).await;
+    // Boxed: the jobs' future is a deep type; boxing it here keeps every
+    // caller's future (up to `main`'s) within the compiler's layout limit.
+    let outcome = Box::pin(crate::dispatch::dispatch(ctx, decoded.trigger)).await;
     tracing::info!(report = %outcome.report.to_json_line(), "report");
-    Ok((decoded.reply, outcome))
+    (decoded.reply, outcome)
 }

@@ -13,5 +13,6 @@ mod judgement;
 mod reliability;
 mod scripted;
 mod secrets;
+mod serve;
 mod settings;
 mod settings_hardening;

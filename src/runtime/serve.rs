@@ -7,7 +7,8 @@
 //! - `GET /healthz` answers `ok` without calling any API.
 //! - `GET /metrics` is the Prometheus text exposition of the runs this
 //!   process made ([`Metrics`]).
-//! - `--every` runs a tick on an internal schedule, never two at once.
+//! - `--every` runs a tick at start and then on an internal schedule, never
+//!   two at once.
 //!
 //! On SIGTERM or Ctrl-C the server stops accepting, lets the running tick and
 //! the requests in flight finish, then exits 0.
@@ -304,12 +305,12 @@ impl Shared {
     }
 }
 
-/// Runs a tick every `period` (plus up to 10 % jitter), never two at once,
-/// until `stop`; then waits for the running tick to finish.
+/// Runs a tick at once, then every `period` (plus up to 10 % jitter), never
+/// two at once, until `stop`; then waits for the running tick to finish.
 async fn schedule(shared: Arc<Shared>, period: Duration, mut stop: watch::Receiver<bool>) {
     tracing::info!(every_secs = period.as_secs_f64(), "ticks scheduled");
     let mut base = Instant::now();
-    let mut due = base + jitter(period);
+    let mut due = base;
     let mut running: Option<JoinHandle<()>> = None;
     loop {
         tokio::select! {

@@ -328,3 +328,65 @@ async fn sigterm_during_a_tick_lets_it_finish_and_exits_0() {
     let statuses = connection_statuses(&ctx(settings(&emu)), SERVICE).await;
     assert_eq!(statuses["e-allowed"], "accepted");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tick_due_while_one_runs_is_skipped() {
+    let emu = emulator(
+        estate(),
+        Options {
+            latency_ms: 800,
+            ..Options::default()
+        },
+    )
+    .await;
+    let server = Server::start(&emu, &["--every", "1s"]);
+    let started = Instant::now();
+    loop {
+        let text = reqwest::get(server.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if sample(&text, "vpcep_warden_ticks_skipped_total") >= Some(1.0) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no tick skipped: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.stderr().contains("skipped"), "{}", server.stderr());
+    assert!(
+        emu.stats().by_operation.get("connection_action") <= Some(&1),
+        "the connection was accepted once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_a_request_in_flight_finish() {
+    let emu = emulator(
+        estate(),
+        Options {
+            latency_ms: 300,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut server = Server::start(&emu, &[]);
+    let tick = json!({"warden": "tick"}).to_string();
+    let url = server.url("/");
+    let request = tokio::spawn(async move { post(&url, &tick, Some((SECRET, now()))).await });
+    let started = Instant::now();
+    while emu.stats().total == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no request");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.terminate();
+    let (status, report) = request.await.unwrap();
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["deleted"][0]["endpoint_id"], FAILED);
+    let code = server.exit(Duration::from_secs(30)).await.code();
+    assert_eq!(code, Some(0), "{}", server.stderr());
+}

@@ -36,6 +36,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::config::Settings;
 use crate::events::{
     decode_value, verify_webhook, Decoded, EventError, Job, Trigger, MAX_BODY_BYTES,
 };
@@ -80,10 +81,12 @@ pub async fn run(ctx: Ctx, options: Options) -> ExitCode {
         metrics: Mutex::new(Metrics::default()),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = Arc::new(stop_tx);
+    let on_signal = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new requests; the running tick and requests finish");
-        let _ = stop_tx.send(true);
+        on_signal.send_replace(true);
     });
     let scheduler = options
         .every
@@ -94,6 +97,8 @@ pub async fn run(ctx: Ctx, options: Options) -> ExitCode {
             let _ = stopped.wait_for(|stop| *stop).await;
         })
         .await;
+    // Should the server end on its own, the schedule ends with it.
+    stop.send_replace(true);
     if let Some(scheduler) = scheduler {
         if let Err(e) = scheduler.await {
             tracing::error!(error = %e, "the scheduler stopped abnormally");
@@ -181,7 +186,8 @@ async fn post_event(
             }
         };
         let ctx = run_context(&shared.ctx, &headers);
-        let decoded = match decode_request(&ctx, &headers, uri.path(), &body) {
+        let now = OffsetDateTime::now_utc();
+        let decoded = match decode_request(&ctx.settings, &headers, uri.path(), &body, now) {
             Ok(decoded) => decoded,
             Err(e) => {
                 tracing::warn!(error = %e, "event refused");
@@ -213,13 +219,12 @@ async fn post_event(
 ///    reads its body as a notice (checking the signature again, as it does
 ///    for every HTTP event).
 fn decode_request(
-    ctx: &Ctx,
+    settings: &Settings,
     headers: &HeaderMap,
     path: &str,
     body: &[u8],
+    now: OffsetDateTime,
 ) -> Result<Decoded, EventError> {
-    let now = OffsetDateTime::now_utc();
-    let settings = &ctx.settings;
     let wrapped = http_event(headers, path, body);
     verify_webhook(settings, &|name| header_value(headers, name), body, now).map_err(|reason| {
         EventError::Unauthorized {
@@ -250,10 +255,10 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The request as an API Gateway HTTP API (payload 2.0) event.
 fn http_event(headers: &HeaderMap, path: &str, body: &[u8]) -> Value {
-    let mut names: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
-    names.dedup();
-    let headers: Map<String, Value> = names
-        .into_iter()
+    // `keys()` yields each name once, however many values it has.
+    let headers: Map<String, Value> = headers
+        .keys()
+        .map(|name| name.as_str())
         .filter_map(|name| Some((name.to_owned(), Value::String(header_value(headers, name)?))))
         .collect();
     let (body, encoded) = match std::str::from_utf8(body) {
@@ -617,6 +622,79 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    const SECRET: &str = "unit-secret";
+
+    fn signed(body: &[u8], now: OffsetDateTime) -> HeaderMap {
+        let ts = now.unix_timestamp();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-warden-timestamp", ts.to_string().parse().unwrap());
+        let signature = crate::events::sign_webhook(SECRET, ts, body);
+        headers.insert("x-warden-signature", signature.parse().unwrap());
+        headers
+    }
+
+    fn settings(auth: crate::config::WebhookAuth) -> Settings {
+        let mut settings = Settings::for_tests("http://127.0.0.1:9", "p", "ak", "sk");
+        settings.webhook_secret = Some(crate::config::Secret::new(SECRET.to_owned()));
+        settings.webhook_auth = auth;
+        settings
+    }
+
+    #[test]
+    fn every_post_needs_the_signature_whatever_its_body() {
+        let settings = settings(crate::config::WebhookAuth::Hmac);
+        let now = OffsetDateTime::now_utc();
+        for body in [
+            &b"{\"warden\": \"tick\"}"[..],
+            b"{\"service_id\": \"s\"}",
+            b"{\"Records\": [{\"eventSource\": \"aws:sqs\", \"body\": \"{}\"}]}",
+            b"not json",
+        ] {
+            let err = decode_request(&settings, &HeaderMap::new(), "/", body, now).unwrap_err();
+            assert_eq!(err.http_status(), 401, "{err}");
+            let wrong = signed(b"another body", now);
+            let err = decode_request(&settings, &wrong, "/", body, now).unwrap_err();
+            assert_eq!(err.http_status(), 401, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_signed_body_with_markers_is_that_event_and_anything_else_a_notice() {
+        let settings = settings(crate::config::WebhookAuth::Hmac);
+        let now = OffsetDateTime::now_utc();
+        let tick = b"{\"warden\": \"tick\", \"jobs\": [\"gc\"]}";
+        let decoded = decode_request(&settings, &signed(tick, now), "/", tick, now).unwrap();
+        assert_eq!(
+            decoded.trigger,
+            Trigger::Tick {
+                jobs: vec![Job::Gc]
+            }
+        );
+        let notice = b"{\"service_id\": \"s\", \"endpoint_id\": \"e\"}";
+        let decoded =
+            decode_request(&settings, &signed(notice, now), "/webhook", notice, now).unwrap();
+        let Trigger::Connections(records) = decoded.trigger else {
+            panic!("a notice runs the approve job");
+        };
+        assert_eq!(
+            records[0].notice.as_ref().unwrap().endpoint_id.as_deref(),
+            Some("e")
+        );
+        let junk = b"{\"hello\": 1}";
+        let err = decode_request(&settings, &signed(junk, now), "/", junk, now).unwrap_err();
+        assert_eq!(err.http_status(), 400);
+        assert!(err.to_string().contains("service_id"), "{err}");
+    }
+
+    #[test]
+    fn without_hmac_the_platform_is_trusted() {
+        let settings = settings(crate::config::WebhookAuth::None);
+        let now = OffsetDateTime::now_utc();
+        let tick = b"{\"warden\": \"tick\"}";
+        let decoded = decode_request(&settings, &HeaderMap::new(), "/", tick, now).unwrap();
+        assert!(matches!(decoded.trigger, Trigger::Tick { .. }));
     }
 
     #[test]

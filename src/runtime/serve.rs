@@ -225,7 +225,6 @@ fn decode_request(
     body: &[u8],
     now: OffsetDateTime,
 ) -> Result<Decoded, EventError> {
-    let wrapped = http_event(headers, path, body);
     verify_webhook(settings, &|name| header_value(headers, name), body, now).map_err(|reason| {
         EventError::Unauthorized {
             origin: "serve",
@@ -238,7 +237,9 @@ fn decode_request(
         .filter(Value::is_object)
         .map(|event| decode_value(&event, settings, now));
     match direct {
-        Some(Err(EventError::Unknown { .. })) | None => decode_value(&wrapped, settings, now),
+        Some(Err(EventError::Unknown { .. })) | None => {
+            decode_value(&http_event(headers, path, body), settings, now)
+        }
         Some(decoded) => decoded,
     }
 }

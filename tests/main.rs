@@ -15,5 +15,6 @@ mod logs;
 mod reliability;
 mod scripted;
 mod secrets;
+mod serve;
 mod settings;
 mod settings_hardening;

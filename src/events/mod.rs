@@ -6,7 +6,9 @@
 //!
 //! - [`decode`] (JSON text) / [`decode_value`] (parsed JSON): pick the source by marker fields, read it;
 //! - [`EventError`]: why not, with the HTTP status and the [`Reply`] shape to answer in;
-//! - [`sign_webhook`] / [`sign_http_event`]: the `X-Warden-Signature` a sender puts on a webhook.
+//! - [`sign_webhook`] / [`sign_http_event`]: the `X-Warden-Signature` a sender puts on a webhook;
+//! - [`verify_webhook`]: the check of those headers over a raw body (the `serve` host checks
+//!   every request with it before it looks at the body).
 //!
 //! | source | marker | `Decoded::source` | reply |
 //! |---|---|---|---|
@@ -31,7 +33,8 @@ mod webhook;
 pub use decode::{decode, decode_value};
 pub use error::{AuthError, Cause, EventError, EXPECTED_SOURCES, MAX_BODY_BYTES};
 pub use webhook::{
-    sign_http_event, sign_webhook, MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    sign_http_event, sign_webhook, verify as verify_webhook, MAX_SKEW_SECS, SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
 };
 
 use serde::{Deserialize, Serialize};

@@ -45,7 +45,7 @@ fn keyed(secret: &str) -> HmacSha256 {
 ///
 /// `headers` finds a header by name, case-insensitively. With
 /// [`WebhookAuth::None`] every request passes.
-pub(crate) fn verify(
+pub fn verify(
     settings: &Settings,
     headers: &dyn Fn(&str) -> Option<String>,
     body: &[u8],

@@ -1,4 +1,4 @@
-//! The command line: `invoke`, `tick`, `check`, `demo`, `alert-test`, each with `--dry-run`.
+//! The command line: `invoke`, `tick`, `check`, `demo`, `alert-test`, `serve`, each with `--dry-run`.
 //!
 //! The report alone goes to stdout; progress and logs go to stderr.
 //! Exit codes: 0 all done; 1 ran, but some action failed; 2 bad input or bad
@@ -45,6 +45,15 @@ pub enum Command {
     Demo,
     /// Send one sample alert through every configured sink and say which took it.
     AlertTest,
+    /// Serve HTTP: POST / and /webhook run events, GET /healthz and /metrics.
+    Serve {
+        /// The address to listen on (port 0: any free port, printed on stderr).
+        #[arg(long, default_value = super::serve::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Also run a tick this often, e.g. 30s, 5m, 1h (up to 10% jitter; never two at once).
+        #[arg(long, value_parser = super::serve::parse_period)]
+        every: Option<std::time::Duration>,
+    },
 }
 
 fn parse_job(s: &str) -> Result<Job, String> {
@@ -73,6 +82,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::AlertTest => match load(dry_run).and_then(context) {
             Ok(ctx) => alert_test(&ctx).await,
+            Err(code) => code,
+        },
+        Command::Serve { listen, every } => match load(dry_run).and_then(context) {
+            Ok(ctx) => super::serve::run(ctx, super::serve::Options { listen, every }).await,
             Err(code) => code,
         },
     }

@@ -1,12 +1,15 @@
 //! How the warden is run: as a Lambda function ([`lambda`]), as a FunctionGraph
-//! custom runtime ([`functiongraph`]) or from a terminal ([`cli`]).
-//! Each decodes an event, dispatches it and shapes the answer with [`answer`].
+//! custom runtime ([`functiongraph`]), from a terminal ([`cli`]) or as a small
+//! HTTP server ([`serve`]). Each decodes an event, dispatches it and shapes the
+//! answer with [`answer`] (or, for `serve`, as a plain HTTP response with the
+//! same statuses).
 
 pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod functiongraph;
 pub mod lambda;
+pub mod serve;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
@@ -15,7 +18,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 
 use crate::dispatch::Outcome;
-use crate::events::{EventError, Reply};
+use crate::events::{Decoded, EventError, Reply};
 
 /// The answer an invocation gives, in the shape its source expects.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,8 +141,15 @@ pub async fn run_event(
 ) -> Result<(Reply, Outcome), EventError> {
     let decoded = crate::events::decode(payload, &ctx.settings, time::OffsetDateTime::now_utc())
         .inspect_err(|e| tracing::warn!(error = %e, "event refused"))?;
+    Ok(run_decoded(ctx, decoded).await)
+}
+
+/// Dispatches a decoded event; a summary of the report is logged.
+pub async fn run_decoded(ctx: &crate::jobs::Ctx, decoded: Decoded) -> (Reply, Outcome) {
     tracing::info!(source = decoded.source, "event decoded");
-    let outcome = crate::dispatch::dispatch(ctx, decoded.trigger).await;
+    // Boxed: the jobs' future is a deep type; boxing it here keeps every
+    // caller's future (up to `main`'s) within the compiler's layout limit.
+    let outcome = Box::pin(crate::dispatch::dispatch(ctx, decoded.trigger)).await;
     crate::logs::summary(&outcome.report);
-    Ok((decoded.reply, outcome))
+    (decoded.reply, outcome)
 }

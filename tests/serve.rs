@@ -28,14 +28,31 @@ struct Server {
 impl Server {
     /// Starts the binary with the provider's settings against `emu`, and `args` after `serve`.
     fn start(emu: &Emulator, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
+        Self::spawn(emu, args, true)
+    }
+
+    /// As a FunctionGraph HTTP function with an agency: no credentials
+    /// configured, the project from `RUNTIME_PROJECT_ID`.
+    fn start_without_credentials(emu: &Emulator) -> Server {
+        Self::spawn(emu, &[], false)
+    }
+
+    fn spawn(emu: &Emulator, args: &[&str], static_credentials: bool) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"));
+        command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env_clear()
-            .env("HUAWEICLOUD_SDK_AK", AK)
-            .env("HUAWEICLOUD_SDK_SK", SK)
-            .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+            .env_clear();
+        if static_credentials {
+            command
+                .env("HUAWEICLOUD_SDK_AK", AK)
+                .env("HUAWEICLOUD_SDK_SK", SK)
+                .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT);
+        } else {
+            command.env("RUNTIME_PROJECT_ID", PROJECT);
+        }
+        let mut child = command
             .env("WARDEN_VPCEP_ENDPOINT", emu.base_url())
             .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
             .env("WARDEN_WEBHOOK_SECRET", SECRET)
@@ -389,4 +406,43 @@ async fn sigterm_lets_a_request_in_flight_finish() {
     assert_eq!(report["deleted"][0]["endpoint_id"], FAILED);
     let code = server.exit(Duration::from_secs(30)).await.code();
     assert_eq!(code, Some(0), "{}", server.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_configured_credentials_each_request_signs_with_its_x_cff_keys() {
+    let emu = emulator(estate(), Options::default()).await;
+    let server = Server::start_without_credentials(&emu);
+    let notice = json!({"service_id": SERVICE, "endpoint_id": "e-allowed"}).to_string();
+    let send = |keys: Option<(&'static str, &'static str)>| {
+        let (url, notice) = (server.url("/webhook"), notice.clone());
+        async move {
+            let ts = now();
+            let mut request = reqwest::Client::new()
+                .post(url)
+                .header("X-Warden-Timestamp", ts.to_string())
+                .header(
+                    "X-Warden-Signature",
+                    sign_webhook(SECRET, ts, notice.as_bytes()),
+                )
+                .body(notice);
+            if let Some((ak, sk)) = keys {
+                request = request
+                    .header("X-CFF-Access-Key", ak)
+                    .header("X-CFF-Secret-Key", sk);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = send(None).await;
+    assert_ne!(status, 200, "no keys, no run: {body}");
+    assert!(body.contains("no credentials"), "{body}");
+    let (status, body) = send(Some((AK, "not-the-secret-key"))).await;
+    assert_ne!(status, 200, "wrong keys are refused by the API: {body}");
+    let (status, body) = send(Some((AK, SK))).await;
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["approved"][0]["endpoint_id"], "e-allowed");
+    assert!(!server.stderr().contains(SK), "keys are never logged");
 }

@@ -84,7 +84,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(ctx) => alert_test(&ctx).await,
             Err(code) => code,
         },
-        Command::Serve { listen, every } => match load(dry_run).and_then(context) {
+        Command::Serve { listen, every } => match load_for_serve(dry_run).and_then(context) {
             Ok(ctx) => super::serve::run(ctx, super::serve::Options { listen, every }).await,
             Err(code) => code,
         },
@@ -125,6 +125,24 @@ async fn alert_test(ctx: &Ctx) -> ExitCode {
 /// after saying what is wrong.
 fn load(dry_run: bool) -> Result<Settings, ExitCode> {
     let mut settings = Settings::from_env().map_err(bad_input)?;
+    settings.dry_run |= dry_run;
+    Ok(settings)
+}
+
+/// The settings for `serve`. On a FunctionGraph HTTP function
+/// (`RUNTIME_PROJECT_ID` set) no credentials need be configured: each
+/// request brings its agency's (the "include keys" headers), and the
+/// project defaults to the function's.
+fn load_for_serve(dry_run: bool) -> Result<Settings, ExitCode> {
+    let project = std::env::var("RUNTIME_PROJECT_ID")
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let host = crate::config::HostDefaults {
+        per_invocation_credentials: project.is_some(),
+        project_id: project,
+        secrets: Vec::new(),
+    };
+    let mut settings = Settings::from_env_with(&host).map_err(bad_input)?;
     settings.dry_run |= dry_run;
     Ok(settings)
 }

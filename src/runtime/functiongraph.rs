@@ -32,13 +32,12 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use tracing::Instrument;
 use url::Url;
 
-use super::{invoke, Answer};
-use crate::config::{Credentials, HostDefaults, Secret};
+use super::{agency_credentials, header, invoke, Answer};
+use crate::config::{Credentials, HostDefaults};
 use crate::jobs::Ctx;
 
 /// The environment variable whose presence selects this runtime.
@@ -300,36 +299,6 @@ async fn next_invocation(
     }))
 }
 
-/// The first of `names` present with a non-empty text value.
-fn header(headers: &HeaderMap, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|name| {
-        headers
-            .get(*name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    })
-}
-
-/// The agency credentials an invocation brought: AK/SK (with the security
-/// token) when both keys are there, else the IAM token, else none.
-fn agency_credentials(headers: &HeaderMap) -> Option<Credentials> {
-    let ak = header(headers, &["X-CFF-Access-Key", "X-CFF-Security-Access-Key"]);
-    let sk = header(headers, &["X-CFF-Secret-Key", "X-CFF-Security-Secret-Key"]);
-    let security_token = header(headers, &["X-CFF-Security-Token"]).map(Secret::new);
-    let auth_token = header(headers, &["X-CFF-Auth-Token"]).map(Secret::new);
-    match (ak, sk, auth_token) {
-        (Some(ak), Some(sk), _) => Some(Credentials::AkSk {
-            ak,
-            sk: Secret::new(sk),
-            security_token,
-        }),
-        (_, _, Some(token)) => Some(Credentials::Token(token)),
-        _ => None,
-    }
-}
-
 /// Resolves when the process receives SIGTERM (or Ctrl-C).
 fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
@@ -354,6 +323,7 @@ fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Sen
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderMap;
 
     fn env(vars: &[(&str, &str)]) -> Result<Env, EnvError> {
         Env::from_vars(|name| {

@@ -153,3 +153,35 @@ pub async fn run_decoded(ctx: &crate::jobs::Ctx, decoded: Decoded) -> (Reply, Ou
     crate::logs::summary(&outcome.report);
     (decoded.reply, outcome)
 }
+
+/// The first of `names` present with a non-empty text value.
+pub(crate) fn header(headers: &reqwest::header::HeaderMap, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|name| {
+        headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// The agency credentials an invocation brought: AK/SK (with the security
+/// token) when both keys are there, else the IAM token, else none.
+pub(crate) fn agency_credentials(
+    headers: &reqwest::header::HeaderMap,
+) -> Option<crate::config::Credentials> {
+    let ak = header(headers, &["X-CFF-Access-Key", "X-CFF-Security-Access-Key"]);
+    let sk = header(headers, &["X-CFF-Secret-Key", "X-CFF-Security-Secret-Key"]);
+    let security_token = header(headers, &["X-CFF-Security-Token"]).map(crate::config::Secret::new);
+    let auth_token = header(headers, &["X-CFF-Auth-Token"]).map(crate::config::Secret::new);
+    match (ak, sk, auth_token) {
+        (Some(ak), Some(sk), _) => Some(crate::config::Credentials::AkSk {
+            ak,
+            sk: crate::config::Secret::new(sk),
+            security_token,
+        }),
+        (_, _, Some(token)) => Some(crate::config::Credentials::Token(token)),
+        _ => None,
+    }
+}

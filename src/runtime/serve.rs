@@ -36,6 +36,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::config::Credentials;
 use crate::config::Settings;
 use crate::events::{
     decode_value, verify_webhook, Decoded, EventError, Job, Trigger, MAX_BODY_BYTES,
@@ -156,11 +157,18 @@ async fn shutdown_signal() {
 }
 
 /// The context a request's run uses: the one place where request headers
-/// reach a run. Per-invocation settings carried by the request (such as
-/// FunctionGraph's credential headers) belong here; today every run uses the
-/// settings the server started with.
-fn run_context(base: &Ctx, _headers: &HeaderMap) -> Ctx {
-    base.clone()
+/// reach a run. When no credentials are configured (a FunctionGraph HTTP
+/// function with an agency and "include keys"), the request's
+/// `X-CFF-Access-Key` / `X-CFF-Secret-Key` / `X-CFF-Security-Token` (or
+/// `X-CFF-Auth-Token`) sign that request's run; configured credentials win.
+fn run_context(base: &Ctx, headers: &HeaderMap) -> Ctx {
+    if base.settings.credentials != Credentials::PerInvocation {
+        return base.clone();
+    }
+    match super::agency_credentials(headers) {
+        Some(credentials) => base.with_credentials(&credentials),
+        None => base.clone(),
+    }
 }
 
 async fn post_event(

@@ -1,7 +1,8 @@
 //! Admin routes on the API's port, without authentication and never faulted:
 //! `GET /__admin/state`, `GET /__admin/stats`, `POST /__admin/stats/reset`,
 //! `POST /__admin/scenario` (replace the estate), `GET|POST /__admin/faults`
-//! (a partial [`Options`] object; `"rate_limit": null` turns the limit off).
+//! (a partial [`Options`] object; `"rate_limit": null` turns the limit off),
+//! `POST /__admin/credentials` (give an account a temporary credential).
 
 use std::sync::Arc;
 
@@ -10,10 +11,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::wire::ApiError;
-use crate::{lock, Options, Scenario, Shared, Stats};
+use crate::{lock, Options, Scenario, Shared, Stats, TemporarySpec};
 
 /// The admin router.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -23,6 +25,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/__admin/stats/reset", post(reset_stats))
         .route("/__admin/scenario", post(load_scenario))
         .route("/__admin/faults", get(faults).post(set_faults))
+        .route("/__admin/credentials", post(add_credential))
 }
 
 async fn state(State(shared): State<Arc<Shared>>) -> Json<Value> {
@@ -50,6 +53,35 @@ async fn load_scenario(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
             .into_response()
         }
         Err(e) => ApiError::bad("EndPoint.1004", e.to_string()).into_response(),
+    }
+}
+
+/// The body of `POST /__admin/credentials`: the account's `name` and the credential.
+#[derive(Deserialize)]
+struct NewCredential {
+    account: String,
+    #[serde(flatten)]
+    credential: TemporarySpec,
+}
+
+async fn add_credential(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let new: NewCredential = match serde_json::from_slice(&body) {
+        Ok(new) => new,
+        Err(e) => {
+            return ApiError::bad(
+                "EndPoint.1004",
+                format!(
+                    "Invalid request: {e}; expected account, ak, sk, security_token, expires_at"
+                ),
+            )
+            .into_response()
+        }
+    };
+    match shared.add_temporary(&new.account, &new.credential) {
+        Ok(()) => Json(json!({"account": new.account, "ak": new.credential.ak,
+                              "expires_at": new.credential.expires_at}))
+        .into_response(),
+        Err(e) => ApiError::bad("EndPoint.0002", e.to_string()).into_response(),
     }
 }
 

@@ -2,6 +2,9 @@
 //! against the account of its access key, or an `X-Auth-Token` equal to an
 //! account's token.
 //!
+//! A temporary access key also needs its security token: a signed
+//! `X-Security-Token` header with exactly that value, before `expires_at`.
+//!
 //! A refusal carries the canonical request the server computed (as API
 //! Gateway's `APIGW.0301` does), with the values of `x-security-token` and
 //! `x-auth-token` masked so that no credential is echoed.
@@ -10,7 +13,7 @@ use axum::http::request::Parts;
 use hwcloud_sign::{Authorization, Request, SigningKey, VerifyError};
 use time::OffsetDateTime;
 
-use crate::state::{Account, State};
+use crate::state::{format_time, Account, State, Temporary};
 
 /// The clock skew allowed between `X-Sdk-Date` and the server's time.
 pub(crate) const MAX_SKEW: time::Duration = time::Duration::minutes(15);
@@ -87,7 +90,7 @@ fn by_signature(
     if has_token && !auth.signed_headers.iter().any(|h| h == "x-security-token") {
         return Err(Refusal("the X-Security-Token header is not signed".into()));
     }
-    let Some(account) = state.account_by_ak(&auth.access_key) else {
+    let Some((account, temporary)) = state.credential(&auth.access_key) else {
         let canonical = hwcloud_sign::canonical_request(request, &auth.signed_headers)
             .map(|c| mask(&c))
             .unwrap_or_else(|e| e.to_string());
@@ -96,22 +99,65 @@ fn by_signature(
             auth.access_key
         )));
     };
-    let key = SigningKey::new(account.ak.clone(), account.sk.clone());
+    let sk = temporary.map_or(&account.sk, |t| &t.sk);
+    let key = SigningKey::new(auth.access_key.clone(), sk.clone());
     match hwcloud_sign::verify(request, &auth, &key, now, MAX_SKEW) {
-        Ok(()) => Ok(account.clone()),
-        Err(VerifyError::Malformed(e)) => Err(Refusal(e.to_string())),
+        Ok(()) => {}
+        Err(VerifyError::Malformed(e)) => return Err(Refusal(e.to_string())),
         Err(VerifyError::Skew {
             date,
             canonical_request,
-        }) => Err(Refusal(format!(
+        }) => return Err(Refusal(format!(
             "X-Sdk-Date {date} is more than 15 minutes away from the server time, canonical request: {}",
             mask(&canonical_request)
         ))),
-        Err(VerifyError::Mismatch { canonical_request }) => Err(Refusal(format!(
+        Err(VerifyError::Mismatch { canonical_request }) => return Err(Refusal(format!(
             "verify aksk signature fail, canonical request: {}",
             mask(&canonical_request)
         ))),
     }
+    if let Some(temporary) = temporary {
+        check_security_token(request, temporary, now)?;
+    }
+    Ok(account.clone())
+}
+
+/// A request signed with a temporary access key carries its security token
+/// (signed: [`by_signature`] has checked that) and comes before it expires.
+fn check_security_token(
+    request: &Request,
+    temporary: &Temporary,
+    now: OffsetDateTime,
+) -> Result<(), Refusal> {
+    let sent = request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-security-token"))
+        .map(|(_, v)| v.as_str());
+    match sent {
+        None => Err(Refusal(format!(
+            "x-security-token not found, the access key {} is temporary",
+            temporary.ak
+        ))),
+        Some(token) if !same(token, &temporary.security_token) => Err(Refusal(format!(
+            "the X-Security-Token does not belong to the access key {}",
+            temporary.ak
+        ))),
+        Some(_) if now >= temporary.expires_at => Err(Refusal(format!(
+            "token expires, expires_at: {}",
+            format_time(temporary.expires_at)
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Compares two secrets without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The canonical request with the values of credential headers replaced by `******`.

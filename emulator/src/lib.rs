@@ -44,7 +44,7 @@ use tokio::task::JoinHandle;
 pub use faults::Stats;
 pub use scenario::{
     AccountSpec, ConnectionSpec, EndpointSpec, GenerateSpec, PortSpec, QuotaSpec, Scenario,
-    ServiceSpec, TagSpec, DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
+    ServiceSpec, TagSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
 };
 
 use faults::Bucket;
@@ -114,6 +114,9 @@ pub enum Error {
     /// The options are out of range.
     #[error("invalid options: {0}")]
     Options(String),
+    /// A temporary credential could not be added (the message says why).
+    #[error("invalid temporary credential: {0}")]
+    Credential(String),
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -154,6 +157,14 @@ impl Shared {
         let state = State::load(scenario, OffsetDateTime::now_utc())?;
         *lock(&self.state) = state;
         Ok(())
+    }
+
+    fn add_temporary(&self, account: &str, spec: &TemporarySpec) -> Result<(), Error> {
+        let temporary = state::load_temporary(spec, "credential")
+            .map_err(|e| Error::Credential(e.to_string()))?;
+        lock(&self.state)
+            .add_temporary(account, temporary)
+            .map_err(Error::Credential)
     }
 
     fn admin_state(&self) -> serde_json::Value {
@@ -265,6 +276,16 @@ impl Emulator {
     /// Replaces the whole estate (as `POST /__admin/scenario`).
     pub fn load_scenario(&self, scenario: &Scenario) -> Result<(), Error> {
         self.shared.load(scenario)
+    }
+
+    /// Gives the account named `account` a temporary credential (as `POST
+    /// /__admin/credentials`); it lasts until the estate is replaced.
+    pub fn add_temporary_credential(
+        &self,
+        account: &str,
+        credential: &TemporarySpec,
+    ) -> Result<(), Error> {
+        self.shared.add_temporary(account, credential)
     }
 
     /// Stops the server and waits (at most a second) for it to finish.

@@ -54,6 +54,23 @@ pub struct AccountSpec {
     pub sk: String,
     /// An IAM token accepted in `X-Auth-Token`, when set.
     pub token: Option<String>,
+    /// Temporary credentials (as IAM's `securitytokens` API hands out) that
+    /// act for this account besides its permanent `ak` / `sk`.
+    pub temporary: Vec<TemporarySpec>,
+}
+
+/// A temporary AK/SK: requests signed with `ak` must carry `security_token`
+/// in a signed `X-Security-Token` header, and are refused after `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemporarySpec {
+    /// The temporary access key (unique among all access keys).
+    pub ak: String,
+    /// Its secret key; never shown by the admin routes.
+    pub sk: String,
+    /// The security token that must accompany every request.
+    pub security_token: String,
+    /// When it stops working, RFC 3339 (`2026-01-01T00:00:00Z`).
+    pub expires_at: String,
 }
 
 /// Quotas per account; absent values take the defaults below.

@@ -9,4 +9,5 @@ mod cross_account;
 mod faults;
 mod paging;
 mod support;
+mod temporary;
 mod transitions;

@@ -6,10 +6,11 @@ use rand::{rngs::StdRng, SeedableRng};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
-    new_hex_id, new_uuid, Account, Endpoint, EpStatus, Port, Quotas, Service, State, SvcStatus, Tag,
+    new_hex_id, new_uuid, Account, Endpoint, EpStatus, Port, Quotas, Service, State, SvcStatus,
+    Tag, Temporary,
 };
 use crate::scenario::{
-    ConnectionSpec, EndpointSpec, Scenario, ServiceSpec, DEFAULT_ENDPOINT_QUOTA,
+    ConnectionSpec, EndpointSpec, Scenario, ServiceSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA,
     DEFAULT_SERVICE_QUOTA,
 };
 use crate::Error;
@@ -322,6 +323,15 @@ fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
         if !names.insert(a.name.clone()) || !aks.insert(a.ak.clone()) {
             return Err(bad(format!("accounts[{i}]: name and ak must be unique")));
         }
+        let mut temporary = Vec::new();
+        for (j, t) in a.temporary.iter().enumerate() {
+            let at = format!("accounts[{i}].temporary[{j}]");
+            let t = load_temporary(t, &at)?;
+            if !aks.insert(t.ak.clone()) {
+                return Err(bad(format!("{at}.ak: {:?} is already an access key", t.ak)));
+            }
+            temporary.push(t);
+        }
         out.push(Account {
             name: a.name.clone(),
             domain_id: a.domain_id.clone(),
@@ -329,9 +339,35 @@ fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
             ak: a.ak.clone(),
             sk: a.sk.clone(),
             token: a.token.clone().filter(|t| !t.is_empty()),
+            temporary,
         });
     }
     Ok(out)
+}
+
+/// A temporary credential, checked: no empty field, `expires_at` an RFC 3339 time.
+pub(crate) fn load_temporary(spec: &TemporarySpec, at: &str) -> Result<Temporary, Error> {
+    for (field, value) in [
+        ("ak", &spec.ak),
+        ("sk", &spec.sk),
+        ("security_token", &spec.security_token),
+    ] {
+        if value.is_empty() {
+            return Err(bad(format!("{at}.{field} must not be empty")));
+        }
+    }
+    let expires_at = OffsetDateTime::parse(&spec.expires_at, &Rfc3339).map_err(|e| {
+        bad(format!(
+            "{at}.expires_at: {:?} is not an RFC 3339 time ({e})",
+            spec.expires_at
+        ))
+    })?;
+    Ok(Temporary {
+        ak: spec.ak.clone(),
+        sk: spec.sk.clone(),
+        security_token: spec.security_token.clone(),
+        expires_at,
+    })
 }
 
 /// A private address derived from the marker id, so that it is stable.

@@ -15,7 +15,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-pub(crate) use load::{ip_for, NewEndpoint};
+pub(crate) use load::{ip_for, load_temporary, NewEndpoint};
 pub(crate) use model::*;
 
 /// Which record a queued transition belongs to.
@@ -86,9 +86,30 @@ impl State {
         }
     }
 
-    /// The account with this access key.
-    pub fn account_by_ak(&self, ak: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.ak == ak)
+    /// The account an access key belongs to, with the temporary credential
+    /// when it is a temporary one.
+    pub fn credential(&self, ak: &str) -> Option<(&Account, Option<&Temporary>)> {
+        self.accounts.iter().find_map(|a| {
+            if a.ak == ak {
+                return Some((a, None));
+            }
+            a.temporary
+                .iter()
+                .find(|t| t.ak == ak)
+                .map(|t| (a, Some(t)))
+        })
+    }
+
+    /// Gives the account `name` a temporary credential; its access key must be new.
+    pub fn add_temporary(&mut self, name: &str, temporary: Temporary) -> Result<(), String> {
+        if self.credential(&temporary.ak).is_some() {
+            return Err(format!("ak: {:?} is already an access key", temporary.ak));
+        }
+        let Some(account) = self.accounts.iter_mut().find(|a| a.name == name) else {
+            return Err(format!("account: no account is named {name:?}"));
+        };
+        account.temporary.push(temporary);
+        Ok(())
     }
 
     /// The account with this token.
@@ -310,7 +331,10 @@ impl State {
             .iter()
             .map(|a| {
                 json!({"name": a.name, "domain_id": a.domain_id, "project_id": a.project_id,
-                       "ak": a.ak, "has_token": a.token.is_some()})
+                       "ak": a.ak, "has_token": a.token.is_some(),
+                       "temporary": a.temporary.iter()
+                           .map(|t| json!({"ak": t.ak, "expires_at": format_time(t.expires_at)}))
+                           .collect::<Vec<_>>()})
             })
             .collect();
         let services: Vec<Value> = self

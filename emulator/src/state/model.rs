@@ -22,6 +22,16 @@ pub(crate) struct Account {
     pub ak: String,
     pub sk: String,
     pub token: Option<String>,
+    pub temporary: Vec<Temporary>,
+}
+
+/// A temporary AK/SK of an account, valid with its security token until `expires_at`.
+#[derive(Debug, Clone)]
+pub(crate) struct Temporary {
+    pub ak: String,
+    pub sk: String,
+    pub security_token: String,
+    pub expires_at: OffsetDateTime,
 }
 
 /// The status of a VPC endpoint, which is also the status of its connection.

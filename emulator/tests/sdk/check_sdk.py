@@ -7,7 +7,8 @@ Starts the given emulator binary with a two-account scenario (provider and
 consumer), then, through the SDK's own signed requests, lists services,
 endpoints and connections, accepts a connection, describes a connection,
 reads quotas, deletes an endpoint, reads versions, adds whitelist records and
-creates an endpoint, checking every answer. Prints "N passed, M failed" and exits
+creates an endpoint, and calls with temporary credentials (with their
+security token, with a wrong one, with none), checking every answer. Prints "N passed, M failed" and exits
 non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
 """
 
@@ -48,13 +49,16 @@ PROVIDER = {"name": "provider", "domain_id": "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21",
             "project_id": "1f2e3d4c5b6a47988776655443322110", "ak": "SDKPROVIDERAK", "sk": "sdk-provider-secret"}
 CONSUMER = {"name": "consumer", "domain_id": "9f8e7d6c5b4a49380716253443526170",
             "project_id": "2a3b4c5d6e7f48091a2b3c4d5e6f7081", "ak": "SDKCONSUMERAK", "sk": "sdk-consumer-secret"}
+# Temporary credentials of the provider, as IAM's securitytokens API hands out.
+TEMPORARY = {"ak": "SDKPROVIDERTEMPAK", "sk": "sdk-provider-temporary-secret",
+             "security_token": "sdk-provider-security-token", "expires_at": "2099-01-01T00:00:00Z"}
 SERVICE_ID = "5133655d-0e28-4090-b669-13f87b355c78"
 PENDING_EP = "03184a04-95d5-4555-86c4-e767a371ff99"
 ACCEPTED_EP = "43b0e3b0-eec9-49da-866b-6687b75f9fe5"
 FAILED_EP = "7d6e5f40-1111-4222-8333-944455566677"
 
 SCENARIO = {
-    "accounts": [PROVIDER, CONSUMER],
+    "accounts": [dict(PROVIDER, temporary=[TEMPORARY]), CONSUMER],
     "quotas": {"endpoint": 150, "endpoint_service": 20},
     "services": [{
         "id": SERVICE_ID, "owner": "provider", "service_name": "sdk-check", "approval_enabled": True,
@@ -93,8 +97,14 @@ def expect(condition, message):
         raise AssertionError(message)
 
 
-def client(base_url, account, sk=None):
-    credentials = BasicCredentials(account["ak"], sk or account["sk"], account["project_id"])
+def client(base_url, account, sk=None, temporary=None, security_token=None):
+    """A client of `account`; with `temporary`, its temporary AK/SK and `security_token`."""
+    if temporary:
+        credentials = BasicCredentials(temporary["ak"], temporary["sk"], account["project_id"])
+        if security_token is not None:
+            credentials = credentials.with_security_token(security_token)
+    else:
+        credentials = BasicCredentials(account["ak"], sk or account["sk"], account["project_id"])
     return VpcepClient.new_builder().with_credentials(credentials).with_endpoints([base_url]).build()
 
 
@@ -233,6 +243,24 @@ def run_checks(base):
         else:
             raise AssertionError("a wrong secret key was accepted")
 
+    def temporary_credentials_work():
+        temp = client(base, PROVIDER, temporary=TEMPORARY, security_token=TEMPORARY["security_token"])
+        r = temp.list_quota_details(ListQuotaDetailsRequest(type="endpoint_service"))
+        expect([(q.type, q.used) for q in r.quotas.resources] == [("endpoint_service", 1)], r.quotas)
+
+    def temporary_token_refused(name, token, reason):
+        def check():
+            temp = client(base, PROVIDER, temporary=TEMPORARY, security_token=token)
+            try:
+                temp.list_quota_details(ListQuotaDetailsRequest())
+            except ClientRequestException as e:
+                expect(e.status_code == 401 and e.error_code == "APIGW.0301", f"{e.status_code} {e.error_code}")
+                expect(reason in e.error_msg, e.error_msg)
+                expect(TEMPORARY["security_token"] not in e.error_msg, "the token is echoed")
+            else:
+                raise AssertionError(f"temporary credentials with {name} were accepted")
+        return check
+
     for name, fn in [("list services", services), ("describe service", describe),
                      ("list pending connections", pending_connections),
                      ("list connections sorted", all_connections_sorted),
@@ -244,7 +272,12 @@ def run_checks(base):
                      ("delete endpoint", delete), ("list versions", versions),
                      ("add and list whitelist records", whitelist),
                      ("consumer creates an endpoint", consumer_creates_endpoint),
-                     ("wrong secret refused", wrong_secret_is_refused)]:
+                     ("wrong secret refused", wrong_secret_is_refused),
+                     ("temporary credentials with their token", temporary_credentials_work),
+                     ("temporary credentials with a wrong token refused",
+                      temporary_token_refused("a wrong token", "not-the-security-token", "does not belong")),
+                     ("temporary credentials without a token refused",
+                      temporary_token_refused("no token", None, "x-security-token not found"))]:
         checks.check(name, fn)
     return checks
 

@@ -1,0 +1,156 @@
+# vpcep-warden on FunctionGraph: the custom-runtime function built by
+# package.sh, an agency that lends it the least VPCEP and SMN permissions,
+# two timers (approve and gc every 5 minutes, quota hourly) and a webhook
+# behind API Gateway.
+
+terraform {
+  required_version = ">= 1.3"
+
+  required_providers {
+    huaweicloud = {
+      source  = "huaweicloud/huaweicloud"
+      version = ">= 1.60.0"
+    }
+  }
+}
+
+provider "huaweicloud" {
+  region = var.region
+}
+
+locals {
+  # What the warden calls and nothing else: the approve, quota and gc jobs,
+  # the audit marks (connections:update, as accepting) and SMN alerts.
+  actions = [
+    "vpcep:quotas:get",
+    "vpcep:epservices:list",
+    "vpcep:epservices:get",
+    "vpcep:connections:list",
+    "vpcep:connections:update",
+    "vpcep:permissions:list",
+    "vpcep:endpoints:list",
+    "vpcep:endpoints:get",
+    "vpcep:endpoints:delete",
+    "smn:topic:publish",
+  ]
+
+  settings = merge(
+    {
+      HUAWEICLOUD_SDK_PROJECT_ID = var.project_id
+      WARDEN_REGION              = var.region
+      WARDEN_ALLOWED_DOMAINS     = join(",", var.allowed_domains)
+      WARDEN_SERVICE_IDS         = join(",", var.service_ids)
+      WARDEN_NOT_ALLOWED         = var.not_allowed
+      WARDEN_SMN_TOPIC_URN       = var.smn_topic_urn
+      # The approve timer below runs every 5 minutes.
+      WARDEN_SCHEDULE_MINUTES = "5"
+    },
+    var.extra_settings,
+  )
+}
+
+# A custom policy at project level ("XA"): VPCEP and SMN are project-level services.
+resource "huaweicloud_identity_role" "warden" {
+  name        = "${var.name}-policy"
+  description = "vpcep-warden: approve connections, read quotas, delete failed endpoints, publish alerts"
+  type        = "XA"
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [
+      {
+        Effect = "Allow"
+        Action = local.actions
+      },
+    ]
+  })
+}
+
+# FunctionGraph (op_svc_cff) acts with this agency in the region's project only.
+resource "huaweicloud_identity_agency" "warden" {
+  name                   = "${var.name}-agency"
+  description            = "Lets the vpcep-warden function call VPCEP and SMN"
+  delegated_service_name = "op_svc_cff"
+
+  project_role {
+    project = var.region
+    roles   = [huaweicloud_identity_role.warden.name]
+  }
+}
+
+resource "huaweicloud_fgs_function" "warden" {
+  name        = var.name
+  app         = "default"
+  description = "vpcep-warden: keeps the VPC endpoint estate tidy"
+  runtime     = "Custom"
+  handler     = "bootstrap"
+  memory_size = var.memory_size
+  timeout     = var.timeout
+  agency      = huaweicloud_identity_agency.warden.name
+
+  code_type     = "zip"
+  code_filename = basename(var.package_path)
+  func_code     = filebase64(var.package_path)
+
+  user_data = jsonencode({ for k, v in local.settings : k => v if v != "" })
+  encrypted_user_data = jsonencode({
+    WARDEN_WEBHOOK_SECRET = var.webhook_secret
+  })
+}
+
+resource "huaweicloud_fgs_function_trigger" "approve_and_gc" {
+  function_urn = huaweicloud_fgs_function.warden.urn
+  type         = "TIMER"
+  status       = "ACTIVE"
+  event_data = jsonencode({
+    name          = "${var.name}-every-5-minutes"
+    schedule_type = "Rate"
+    schedule      = "5m"
+    user_event    = jsonencode({ jobs = "approve,gc" })
+  })
+}
+
+resource "huaweicloud_fgs_function_trigger" "quota" {
+  function_urn = huaweicloud_fgs_function.warden.urn
+  type         = "TIMER"
+  status       = "ACTIVE"
+  event_data = jsonencode({
+    name          = "${var.name}-hourly"
+    schedule_type = "Rate"
+    schedule      = "1h"
+    user_event    = jsonencode({ jobs = "quota" })
+  })
+}
+
+# The webhook: POST /webhook on a dedicated API Gateway. No gateway
+# authentication ("NONE"): the warden checks the request's HMAC itself
+# (X-Warden-Signature, WARDEN_WEBHOOK_SECRET).
+resource "huaweicloud_fgs_function_trigger" "webhook" {
+  function_urn = huaweicloud_fgs_function.warden.urn
+  type         = "DEDICATEDGATEWAY"
+  status       = "ACTIVE"
+  event_data = jsonencode({
+    instance_id = var.apig_instance_id
+    group_id    = var.apig_group_id
+    name        = replace("${var.name}_webhook", "-", "_")
+    env_id      = "DEFAULT_ENVIRONMENT_RELEASE_ID"
+    env_name    = "RELEASE"
+    type        = 1
+    path        = "/webhook"
+    req_method  = "POST"
+    match_mode  = "NORMAL"
+    protocol    = "HTTPS"
+    auth        = "NONE"
+    # The gateway's backend timeout, in ms; API Gateway allows up to 60 s by default.
+    func_info = { timeout = min(var.timeout * 1000, 60000) }
+  })
+}
+
+output "function_urn" {
+  description = "URN of the function."
+  value       = huaweicloud_fgs_function.warden.urn
+}
+
+output "agency" {
+  description = "The agency the function runs with."
+  value       = huaweicloud_identity_agency.warden.name
+}

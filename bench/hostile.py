@@ -103,9 +103,13 @@ def main():
     lines += [f"| {n} | {r:.1f} | {c} | {m.replace('|', '/')} |" for n, r, c, m in rows]
     path = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(path).read()
-    head = text.split(HEADING)[0].rstrip("\n")
+    head, _, rest = text.partition(HEADING)
+    # Sections after this one (bench/artifacts.sh) are kept.
+    after = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
     with open(path, "w") as f:
-        f.write(head + "\n\n" + "\n".join(lines) + "\n")
+        f.write(head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+        if after:
+            f.write("\n## " + after)
 
 
 if __name__ == "__main__":

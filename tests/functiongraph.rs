@@ -169,6 +169,15 @@ struct Warden {
     log: PathBuf,
 }
 
+/// The executable FunctionGraph would run: `FUNCTIONGRAPH_BOOTSTRAP` (the
+/// `bootstrap` taken out of the package `deploy/functiongraph/package.sh`
+/// makes, as CI does), else this build's binary.
+fn bootstrap() -> std::path::PathBuf {
+    std::env::var_os("FUNCTIONGRAPH_BOOTSTRAP")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_vpcep-warden").into())
+}
+
 impl Warden {
     /// Starts the binary as FunctionGraph would, with no static credentials.
     fn start(api: &RuntimeApi, emu: &Emulator, extra: &[(&str, &str)]) -> Self {
@@ -177,7 +186,7 @@ impl Warden {
             std::process::id(),
             api.addr.replace([':', '.'], "-")
         ));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"));
+        let mut command = Command::new(bootstrap());
         command
             .env_clear()
             .env("RUNTIME_API_ADDR", &api.addr)
@@ -388,7 +397,7 @@ async fn static_credentials_win_over_the_agency_and_sigterm_stops_the_runtime() 
 async fn functiongraph_mode_refuses_to_start_without_a_project() {
     let emu = estate().await;
     let api = RuntimeApi::start().await;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"));
+    let mut command = Command::new(bootstrap());
     let out = command
         .env_clear()
         .env("RUNTIME_API_ADDR", &api.addr)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Artifact sizes: the local release binary (with the embedded emulator, for
-# `demo`), the Lambda build `cargo lambda build --release` makes (and so
-# `sam build`: no emulator, per [package.metadata.lambda.build] in
-# Cargo.toml), and the FunctionGraph package. Writes the "Artifacts" section
+# `demo`), the Lambda build as `sam build` makes it (`cargo lambda build
+# --release` with template.yaml's CargoLambdaFlags, `--no-default-features`:
+# no emulator), and the FunctionGraph package. Writes the "Artifacts" section
 # of BENCHMARKS.md (the last one).
 #
 #   bash bench/artifacts.sh
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --bin vpcep-warden
-cargo lambda build --release --output-format binary
+cargo lambda build --release --no-default-features --output-format binary
 bash deploy/functiongraph/package.sh >/dev/null
 
 local_bin=target/release/vpcep-warden
@@ -27,7 +27,7 @@ Made by \`bash bench/artifacts.sh\`: stripped release builds.
 | artifact | size MB | embedded emulator (\`demo\` runs) |
 |---|---|---|
 | local release binary, \`cargo build --release\` | $(mb $local_bin) | $(has_emulator $local_bin) |
-| Lambda \`bootstrap\`, \`cargo lambda build --release\` (what \`sam build\` ships) | $(mb $lambda_bin) | $(has_emulator $lambda_bin) |
+| Lambda \`bootstrap\`, \`cargo lambda build --release --no-default-features\` (what \`sam build\` ships) | $(mb $lambda_bin) | $(has_emulator $lambda_bin) |
 | FunctionGraph package, \`deploy/functiongraph/package.sh\` (zip) | $(mb $fg_zip) | no |
 MD
 )

@@ -273,31 +273,15 @@ async fn metrics_show_the_numbers_of_the_scheduled_tick() {
     // The quota job reads while gc deletes: the failed endpoint may or may not count.
     let used = sample(&text, "vpcep_warden_quota_used{type=\"endpoint\"}");
     assert!(used == Some(0.0) || used == Some(1.0), "{text}");
-    assert_eq!(
-        sample(&text, "vpcep_warden_approved_total"),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "vpcep_warden_deleted_total"),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "vpcep_warden_rejected_total"),
-        Some(0.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "vpcep_warden_errors_total"),
-        Some(0.0),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "vpcep_warden_pending_connections"),
-        Some(1.0),
-        "{text}"
-    );
+    for (name, expected) in [
+        ("vpcep_warden_approved_total", 1.0),
+        ("vpcep_warden_deleted_total", 1.0),
+        ("vpcep_warden_rejected_total", 0.0),
+        ("vpcep_warden_errors_total", 0.0),
+        ("vpcep_warden_pending_connections", 1.0),
+    ] {
+        assert_eq!(sample(&text, name), Some(expected), "{name}: {text}");
+    }
     assert_eq!(
         sample(&text, "vpcep_warden_api_calls_total"),
         Some(emu.stats().total as f64),

@@ -202,6 +202,20 @@ impl Alert {
         }
     }
 
+    /// The alert as raised in the target `name`: the name goes into its
+    /// `dedup_key` after the kind (`vpcep-quota/{target}/{project}/...`), its
+    /// summary, its facts and an Alertmanager label `target`.
+    pub fn in_target(mut self, name: &str) -> Self {
+        self.dedup_key = match self.dedup_key.split_once('/') {
+            Some((kind, rest)) => format!("{kind}/{name}/{rest}"),
+            None => format!("{}/{name}", self.dedup_key),
+        };
+        self.summary = format!("[{name}] {}", self.summary);
+        self.facts.insert("target".to_owned(), Value::from(name));
+        self.labels.push(("target", name.to_owned()));
+        self
+    }
+
     /// A fact as text (numbers as written, strings as they are).
     pub fn fact(&self, name: &str) -> Option<String> {
         self.facts.get(name).map(|v| match v {
@@ -228,6 +242,9 @@ pub struct Sinks {
     /// Shared by the copies [`Sinks::with_client`] makes, so what was sent is
     /// remembered across invocations.
     repeat: Arc<repeat::Repeat>,
+    /// The target every alert is raised in (see [`Alert::in_target`]), when
+    /// `WARDEN_TARGETS` names several.
+    target: Option<String>,
 }
 
 /// Repeat control as `settings` configure it.
@@ -272,6 +289,21 @@ impl Sinks {
             webhook,
             smn,
             repeat: repeat_of(settings),
+            target: None,
+        }
+    }
+
+    /// The same sinks for the target `name`: its alerts carry the name, and
+    /// what was sent is remembered apart from other targets'.
+    pub fn for_target(&self, name: &str, settings: &Settings) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            smn: self.smn.as_ref().map(|smn| Smn {
+                client: smn.client.clone(),
+                publish_url: smn.publish_url.clone(),
+            }),
+            repeat: repeat_of(settings),
+            target: Some(name.to_owned()),
         }
     }
 
@@ -300,6 +332,7 @@ impl Sinks {
                 publish_url: smn.publish_url.clone(),
             }),
             repeat: self.repeat.clone(),
+            target: self.target.clone(),
         }
     }
 
@@ -313,6 +346,7 @@ impl Sinks {
                 time::Duration::hours(1),
                 time::Duration::minutes(5),
             )),
+            target: None,
         }
     }
 
@@ -326,6 +360,7 @@ impl Sinks {
             ))),
             smn: None,
             repeat: repeat_of(settings),
+            target: None,
         }
     }
 
@@ -335,6 +370,14 @@ impl Sinks {
     /// Resolved alerts go to an Alertmanager webhook only (alongside the
     /// firing ones, in the same request); they are not logged or reported.
     pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+        let in_target: Vec<Alert>;
+        let alerts = match &self.target {
+            Some(name) => {
+                in_target = alerts.iter().cloned().map(|a| a.in_target(name)).collect();
+                &in_target[..]
+            }
+            None => alerts,
+        };
         let mut out = Delivered::default();
         let to_alertmanager = self
             .webhook
@@ -395,6 +438,7 @@ impl Sinks {
                     level: a.level,
                     dedup_key: a.dedup_key.clone(),
                     sinks,
+                    target: None,
                 }
             })
             .collect();
@@ -411,6 +455,7 @@ impl Sinks {
             target: "alert webhook".into(),
             message: e.to_string(),
             retryable: true,
+            target_name: None,
         }))
     }
 
@@ -430,6 +475,7 @@ impl Sinks {
             target: "SMN topic".into(),
             message: e.to_string(),
             retryable: e.is_retryable(),
+            target_name: None,
         }))
     }
 }

@@ -589,6 +589,7 @@ mod tests {
             endpoint_id: id.into(),
             domain_id: "d".into(),
             reason: String::new(),
+            target: None,
         }
     }
 
@@ -604,6 +605,7 @@ mod tests {
             quota: 150,
             percent: 2.0,
             level: Level::Ok,
+            target: None,
         }];
         let tick = Trigger::Tick {
             jobs: Job::ALL.to_vec(),

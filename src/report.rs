@@ -156,6 +156,8 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetReport {
     pub name: String,
+    /// Its rank among the targets of the run in the order they finished (1: first).
+    pub finished: u32,
     #[serde(flatten)]
     pub report: Report,
 }

@@ -175,7 +175,14 @@ async fn invoke(ctx: &Ctx, file: &str) -> ExitCode {
 }
 
 async fn tick(ctx: &Ctx, jobs: Vec<Job>) -> ExitCode {
-    let outcome = crate::dispatch::dispatch(ctx, Trigger::Tick { jobs }).await;
+    let outcome = crate::dispatch::dispatch(
+        ctx,
+        Trigger::Tick {
+            jobs,
+            targets: Vec::new(),
+        },
+    )
+    .await;
     crate::logs::summary(&outcome.report);
     print_report(&outcome.report)
 }

@@ -397,6 +397,21 @@ impl Settings {
                 self.max_concurrency, self.http_timeout_secs, self.max_retries, self.max_response_mb
             ),
             format!("dry run:            {}", self.dry_run),
+            format!(
+                "targets:            {}",
+                if self.targets.is_empty() {
+                    "one (the settings above)".to_owned()
+                } else {
+                    self.targets
+                        .iter()
+                        .map(|t| match t.agency() {
+                            Some(a) => format!("{} ({}, project {}, agency {} of {})", t.name, t.region, t.project_id, a.name, a.domain),
+                            None => format!("{} ({}, project {})", t.name, t.region, t.project_id),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+            ),
         ];
         lines.join("\n")
     }

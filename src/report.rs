@@ -285,6 +285,27 @@ mod tests {
     }
 
     #[test]
+    fn stamping_a_target_names_it_in_every_entry() {
+        let mut report = Report::new("tick", false);
+        report.approved.push(ConnectionEntry {
+            service_id: "s".into(),
+            endpoint_id: "e".into(),
+            domain_id: "d".into(),
+            reason: String::new(),
+            target: None,
+        });
+        report.error("gc", "endpoint e", "boom".into(), true);
+        let plain = serde_json::to_value(&report).unwrap();
+        assert!(plain["approved"][0].get("target").is_none());
+        assert!(plain.get("targets").is_none());
+        report.stamp_target("bj");
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(v["approved"][0]["target"], "bj");
+        assert_eq!(v["errors"][0]["target"], "endpoint e");
+        assert_eq!(v["errors"][0]["target_name"], "bj");
+    }
+
+    #[test]
     fn levels_serialize_in_lower_case() {
         let q = QuotaEntry {
             kind: "endpoint".into(),

@@ -479,3 +479,54 @@ impl Sinks {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_in_a_target_names_it_in_key_summary_facts_and_labels() {
+        let entry = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 143,
+            quota: 150,
+            percent: 95.3,
+            level: Level::Critical,
+            target: None,
+        };
+        let alert = Alert::quota(&entry, "p1", "high".into()).in_target("bj-prod");
+        assert_eq!(alert.dedup_key, "vpcep-quota/bj-prod/p1/endpoint/critical");
+        assert!(alert.summary.starts_with("[bj-prod] "));
+        assert_eq!(alert.fact("target").as_deref(), Some("bj-prod"));
+        assert!(alert.labels.contains(&("target", "bj-prod".to_owned())));
+        let pending = Alert::pending("p1", "s1", "e1", "d1", "why").in_target("gz");
+        assert_eq!(pending.dedup_key, "vpcep-pending/gz/p1/s1/e1");
+    }
+
+    #[tokio::test]
+    async fn sinks_of_a_target_deliver_alerts_under_its_name() {
+        let settings = Settings::for_tests("http://127.0.0.1:9", "p1", "ak", "sk");
+        let sinks = Sinks::log_only().for_target("bj", &settings);
+        let entry = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 10,
+            quota: 10,
+            percent: 100.0,
+            level: Level::Critical,
+            target: None,
+        };
+        let alert = Alert::quota(&entry, "p1", "full".into());
+        let delivered = sinks.deliver("quota", &[alert], false).await;
+        assert_eq!(
+            delivered.alerts[0].dedup_key,
+            "vpcep-quota/bj/p1/endpoint/critical"
+        );
+        let plain = Sinks::log_only()
+            .deliver("quota", &[Alert::quota(&entry, "p1", "full".into())], false)
+            .await;
+        assert_eq!(
+            plain.alerts[0].dedup_key,
+            "vpcep-quota/p1/endpoint/critical"
+        );
+    }
+}

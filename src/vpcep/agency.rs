@@ -121,12 +121,3 @@ impl Client {
         })
     }
 }
-
-impl std::fmt::Display for AgencyDomain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AgencyDomain::Id(id) => f.write_str(id),
-            AgencyDomain::Name(name) => f.write_str(name),
-        }
-    }
-}

@@ -313,6 +313,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_iam_security_token_path_names_no_project() {
+        let r = route(&Method::POST, "/v3.0/OS-CREDENTIAL/securitytokens");
+        assert_eq!((r.op, r.project.as_str()), (Op::CreateSecurityToken, ""));
+        assert_eq!(
+            route(&Method::GET, "/v3.0/OS-CREDENTIAL/securitytokens").op,
+            Op::Unknown
+        );
+    }
+
+    #[test]
     fn paths_name_their_operations() {
         let r = route(&Method::GET, "/v1/p1/vpc-endpoint-services/s1/connections");
         assert_eq!(

@@ -32,7 +32,8 @@ use crate::config::{Credentials, Settings, Target};
 use crate::jobs::Ctx;
 use crate::report::{Report, TargetReport};
 use crate::vpcep::{
-    ApiError, Client, TemporaryCredentials, AGENCY_DURATION_SECS, DEFAULT_IAM_ENDPOINT,
+    ApiError, CheckError, CheckReport, Client, TemporaryCredentials, AGENCY_DURATION_SECS,
+    DEFAULT_IAM_ENDPOINT,
 };
 
 /// What is kept of one target across invocations.
@@ -164,7 +165,7 @@ where
         }
         Err(failed) => {
             let mut report = Report::new("tick", base.dry_run());
-            report.error("auth", &failed.what, failed.message, failed.retryable);
+            report.error(failed.job, &failed.what, failed.message, failed.retryable);
             report
         }
     };
@@ -179,6 +180,8 @@ where
 
 /// Why a target's run could not start.
 struct Failed {
+    /// `target` (no client could be made) or `auth` (the agency hand-off).
+    job: &'static str,
     what: String,
     message: String,
     retryable: bool,
@@ -190,6 +193,7 @@ async fn context(base: &Ctx, state: &TargetState) -> Result<Ctx, Failed> {
         .client
         .as_ref()
         .map_err(|message| Failed {
+            job: "target",
             what: format!("target {}", state.target.name),
             message: message.clone(),
             retryable: false,
@@ -199,6 +203,7 @@ async fn context(base: &Ctx, state: &TargetState) -> Result<Ctx, Failed> {
         None => client,
         Some(agency) => {
             let credentials = credentials(base, state).await.map_err(|e| Failed {
+                job: "auth",
                 what: format!("agency {} of account {}", agency.name, agency.domain),
                 message: e.to_string(),
                 retryable: e.is_retryable(),
@@ -236,6 +241,29 @@ async fn credentials(base: &Ctx, state: &TargetState) -> Result<Credentials, Api
     let credentials = got.credentials().clone();
     *kept = Some(got);
     Ok(credentials)
+}
+
+/// `check` of each target in the order of `WARDEN_TARGETS`: its quotas and
+/// services read as `check` reads one project, with the agency's
+/// credentials when it has one (assumed with the warden's own).
+pub async fn check(settings: &Settings) -> Vec<(String, Result<CheckReport, CheckError>)> {
+    let mut found = Vec::with_capacity(settings.targets.len());
+    for target in &settings.targets {
+        let mut one = target.settings(settings);
+        let result = async {
+            if let Some(agency) = target.agency() {
+                let warden = Client::from_settings(settings)?;
+                let got = warden
+                    .assume_agency(iam_endpoint(settings), agency, AGENCY_DURATION_SECS)
+                    .await?;
+                one.credentials = got.credentials().clone();
+            }
+            crate::vpcep::check(&one).await
+        }
+        .await;
+        found.push((target.name.clone(), result));
+    }
+    found
 }
 
 /// Where agencies are assumed: `WARDEN_IAM_ENDPOINT` (also the password

@@ -486,3 +486,37 @@ async fn the_cli_tick_runs_the_targets_it_names_and_refuses_unknown_ones() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn check_reads_each_target_and_names_the_one_that_fails() {
+    let (north, south) = (north(None).await, south().await);
+    let out = binary(&north, three(&north, &south, "warden-ops"), &["check"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let projects: Vec<&str> = found["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["found"]["project_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(projects, [PROJECT, CUSTOMER_PROJECT, SOUTH_PROJECT]);
+    let customer = &found["targets"][1]["found"];
+    assert_eq!(customer["auth_method"], "AK/SK with security token");
+    assert_eq!(customer["services"][0]["pending_connections"], 2);
+
+    let out = binary(&north, three(&north, &south, "closed"), &["check"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let found: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert!(found["targets"][0]["found"].is_object());
+    assert!(found["targets"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("IAM.0103"));
+    assert!(found["targets"][2]["found"].is_object());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("target north-customer"));
+}

@@ -224,6 +224,9 @@ fn print_report(report: &crate::report::Report) -> ExitCode {
 
 async fn check(settings: &Settings) -> ExitCode {
     eprintln!("{}", settings.summary());
+    if !settings.targets.is_empty() {
+        return check_targets(settings).await;
+    }
     match crate::vpcep::check(settings).await {
         Ok(found) => {
             println!(
@@ -236,6 +239,34 @@ async fn check(settings: &Settings) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `check` of every target: one entry each, `found` or `error` (with its
+/// hint); exit 1 when any failed.
+async fn check_targets(settings: &Settings) -> ExitCode {
+    let mut failed = false;
+    let entries: Vec<serde_json::Value> = crate::targets::check(settings)
+        .await
+        .into_iter()
+        .map(|(name, result)| match result {
+            Ok(found) => serde_json::json!({"name": name, "found": found}),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: target {name}: {e}");
+                serde_json::json!({"name": name, "error": e.to_string()})
+            }
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "targets": entries }))
+            .expect("a check report always serializes")
+    );
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -181,8 +181,17 @@ async fn a_tick_looks_after_three_targets_in_two_regions_and_two_accounts() {
             assert!(entry["target"].is_string(), "{list}: {entry}");
         }
     }
-    // The customer's connection was accepted in the customer's account, through the agency.
+    // The customer's connection was accepted in the customer's account, through the agency,
+    // and the temporary credentials appear nowhere in the report.
     assert_eq!(security_tokens(&north), 1);
+    assert!(
+        !value.to_string().contains("sts-"),
+        "a security token shows"
+    );
+    assert!(
+        !value.to_string().contains("TMP"),
+        "a temporary access key shows"
+    );
     let customer = north.state();
     assert!(
         customer.to_string().contains("c1-ok"),

@@ -7,9 +7,11 @@
 use std::fmt;
 
 mod load;
+mod targets;
 mod values;
 
 pub use load::{ConfigError, HostDefaults, SERVICE_WHITELIST};
+pub use targets::{Agency, AgencyDomain, Target};
 
 /// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
 /// print `<redacted>`; the value is reached only through [`Secret::expose`].
@@ -212,6 +214,11 @@ pub struct Settings {
     /// credentials were read from at start (through the Parameters and
     /// Secrets Lambda Extension).
     pub secrets_arn: Option<String>,
+    /// `WARDEN_IAM_ENDPOINT` when the credentials are AK/SK or a token: where
+    /// agencies of [`Target`]s are assumed (else `https://iam.myhuaweicloud.com`).
+    pub iam_endpoint: Option<String>,
+    /// `WARDEN_TARGETS`: the estates looked after; empty means one, these settings' own.
+    pub targets: Vec<Target>,
 }
 
 impl Settings {
@@ -261,6 +268,8 @@ impl Settings {
             alert_repeat_hours: 24,
             quota_schedule_minutes: 60,
             secrets_arn: None,
+            iam_endpoint: None,
+            targets: Vec::new(),
         }
     }
 }
@@ -388,6 +397,21 @@ impl Settings {
                 self.max_concurrency, self.http_timeout_secs, self.max_retries, self.max_response_mb
             ),
             format!("dry run:            {}", self.dry_run),
+            format!(
+                "targets:            {}",
+                if self.targets.is_empty() {
+                    "one (the settings above)".to_owned()
+                } else {
+                    self.targets
+                        .iter()
+                        .map(|t| match t.agency() {
+                            Some(a) => format!("{} ({}, project {}, agency {} of {})", t.name, t.region, t.project_id, a.name, a.domain),
+                            None => format!("{} ({}, project {})", t.name, t.region, t.project_id),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+            ),
         ];
         lines.join("\n")
     }

@@ -1,4 +1,5 @@
-//! Trigger in, report out: the one place that knows every job.
+//! Trigger in, report out: the one place that knows every job. With
+//! `WARDEN_TARGETS`, a tick's jobs run in each target (see [`crate::targets`]).
 
 use std::time::Instant;
 
@@ -7,6 +8,7 @@ use tracing::{info_span, Instrument};
 use crate::events::{Job, Notice, Trigger};
 use crate::jobs::{approve, gc, quota, Ctx};
 use crate::report::Report;
+use crate::targets;
 
 /// What one invocation did.
 #[derive(Debug, Clone)]
@@ -22,11 +24,22 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
     let started = Instant::now();
     let calls_before = ctx.client.api_calls();
     let mut outcome = match trigger {
-        Trigger::Tick { jobs } => {
+        Trigger::Tick { jobs, targets } => {
             let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
-            let span = info_span!("tick", jobs = %names.join(","), dry_run = ctx.dry_run());
+            let span = info_span!("tick", jobs = %names.join(","), targets = %targets.join(","), dry_run = ctx.dry_run());
+            let report = if targets::configured(ctx) {
+                let work = move |ctx: Ctx| {
+                    let jobs = jobs.clone();
+                    async move { tick(&ctx, &jobs).await }
+                };
+                targets::run(ctx, "tick", &targets, work)
+                    .instrument(span)
+                    .await
+            } else {
+                tick(ctx, &jobs).instrument(span).await
+            };
             Outcome {
-                report: tick(ctx, &jobs).instrument(span).await,
+                report,
                 failed_records: Vec::new(),
             }
         }
@@ -39,7 +52,8 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
             connections(ctx, records).instrument(span).await
         }
     };
-    outcome.report.api_calls = ctx.client.api_calls().saturating_sub(calls_before);
+    // The targets' own requests are counted already; these are the warden's (agency hand-offs).
+    outcome.report.api_calls += ctx.client.api_calls().saturating_sub(calls_before);
     outcome.report.duration_ms = started.elapsed().as_millis().try_into().unwrap_or(u64::MAX);
     outcome
 }

@@ -16,4 +16,5 @@ pub mod jobs;
 pub mod logs;
 pub mod report;
 pub mod runtime;
+pub mod targets;
 pub mod vpcep;

@@ -233,6 +233,7 @@ mod tests {
             quota: 20,
             percent: 95.0,
             level: crate::report::Level::Critical,
+            target: None,
         });
         let line = emf(&report, "vpcep-warden", 1_795_000_000_000);
         assert_valid_emf(&line);

@@ -12,6 +12,9 @@ pub struct ConnectionEntry {
     /// Why, in words (e.g. `account in WARDEN_ALLOWED_DOMAINS`).
     #[serde(default)]
     pub reason: String,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// An accepted connection whose account is no longer allowed
@@ -24,6 +27,9 @@ pub struct RevokedEntry {
     /// Whether it was rejected (in a dry run: would have been).
     pub rejected: bool,
     pub reason: String,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// A connection left pending, and why.
@@ -33,6 +39,9 @@ pub struct PendingEntry {
     pub endpoint_id: String,
     pub domain_id: String,
     pub reason: String,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// A failed endpoint the gc job deleted (or would have, in a dry run).
@@ -44,6 +53,9 @@ pub struct DeletedEntry {
     /// Why the endpoint failed, as the API reported it (empty when it did not say).
     pub error_code: String,
     pub error_message: String,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// A failed endpoint the gc job did not delete, and why.
@@ -51,6 +63,9 @@ pub struct DeletedEntry {
 pub struct SkippedEntry {
     pub endpoint_id: String,
     pub reason: String,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// Quota usage level.
@@ -83,6 +98,9 @@ pub struct QuotaEntry {
     pub quota: u64,
     pub percent: f64,
     pub level: Level,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// An alert raised by the quota job and the sinks it reached.
@@ -93,6 +111,9 @@ pub struct AlertEntry {
     pub level: Level,
     pub dedup_key: String,
     pub sinks: Vec<String>,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// Something that failed: which job, on what, why, and whether a retry may help.
@@ -102,6 +123,10 @@ pub struct ErrorEntry {
     pub target: String,
     pub message: String,
     pub retryable: bool,
+    /// The target it belongs to, when `WARDEN_TARGETS` names several
+    /// (`target` already names what failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
 }
 
 /// The outcome of one invocation.
@@ -122,6 +147,19 @@ pub struct Report {
     pub errors: Vec<ErrorEntry>,
     pub api_calls: u64,
     pub duration_ms: u64,
+    /// One report per target, when `WARDEN_TARGETS` is set (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetReport>,
+}
+
+/// What one target's run did: its name and the usual lists and counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetReport {
+    pub name: String,
+    /// Its rank among the targets of the run in the order they finished (1: first).
+    pub finished: u32,
+    #[serde(flatten)]
+    pub report: Report,
 }
 
 impl Report {
@@ -141,7 +179,40 @@ impl Report {
             errors: Vec::new(),
             api_calls: 0,
             duration_ms: 0,
+            targets: Vec::new(),
         }
+    }
+
+    /// Marks every entry as belonging to the target `name`.
+    pub fn stamp_target(&mut self, name: &str) {
+        let name = Some(name.to_owned());
+        self.approved
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.rejected
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.left_pending
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.revoked
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.deleted
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.gc_skipped
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.quotas
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.alerts
+            .iter_mut()
+            .for_each(|e| e.target.clone_from(&name));
+        self.errors
+            .iter_mut()
+            .for_each(|e| e.target_name.clone_from(&name));
     }
 
     /// Records a failure.
@@ -151,6 +222,7 @@ impl Report {
             target: target.to_owned(),
             message,
             retryable,
+            target_name: None,
         });
     }
 
@@ -213,6 +285,27 @@ mod tests {
     }
 
     #[test]
+    fn stamping_a_target_names_it_in_every_entry() {
+        let mut report = Report::new("tick", false);
+        report.approved.push(ConnectionEntry {
+            service_id: "s".into(),
+            endpoint_id: "e".into(),
+            domain_id: "d".into(),
+            reason: String::new(),
+            target: None,
+        });
+        report.error("gc", "endpoint e", "boom".into(), true);
+        let plain = serde_json::to_value(&report).unwrap();
+        assert!(plain["approved"][0].get("target").is_none());
+        assert!(plain.get("targets").is_none());
+        report.stamp_target("bj");
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(v["approved"][0]["target"], "bj");
+        assert_eq!(v["errors"][0]["target"], "endpoint e");
+        assert_eq!(v["errors"][0]["target_name"], "bj");
+    }
+
+    #[test]
     fn levels_serialize_in_lower_case() {
         let q = QuotaEntry {
             kind: "endpoint".into(),
@@ -220,6 +313,7 @@ mod tests {
             quota: 150,
             percent: 95.3,
             level: Level::Critical,
+            target: None,
         };
         let v = serde_json::to_value(q).unwrap();
         assert_eq!(v["level"], "critical");

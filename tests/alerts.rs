@@ -25,6 +25,7 @@ fn near_the_limit() -> serde_json::Value {
 fn quota_tick() -> Trigger {
     Trigger::Tick {
         jobs: vec![Job::Quota],
+        targets: Vec::new(),
     }
 }
 
@@ -179,9 +180,15 @@ async fn a_sink_failing_with_500_is_retried_then_reported_and_other_jobs_run() {
     let mut s = settings(&emu);
     s.alert_webhook_url = Some(Secret::new(format!("{}/hooks/secretpath", hook.url)));
     s.max_retries = 2;
-    let report = dispatch(&ctx(s), Trigger::Tick { jobs: vec![] })
-        .await
-        .report;
+    let report = dispatch(
+        &ctx(s),
+        Trigger::Tick {
+            jobs: vec![],
+            targets: Vec::new(),
+        },
+    )
+    .await
+    .report;
     assert_eq!(hook.requests().len(), 3, "one try and two retries");
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     assert_eq!(report.errors[0].job, "quota");

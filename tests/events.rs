@@ -90,6 +90,7 @@ pub fn one(service: &str, endpoint: u8) -> Trigger {
 fn tick(jobs: &[Job]) -> Trigger {
     Trigger::Tick {
         jobs: jobs.to_vec(),
+        targets: Vec::new(),
     }
 }
 

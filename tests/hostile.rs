@@ -202,6 +202,7 @@ async fn an_answer_too_large_to_hold_fails_that_job_and_the_others_go_on() {
         &ctx,
         Trigger::Tick {
             jobs: vec![Job::Quota, Job::Gc],
+            targets: Vec::new(),
         },
     )
     .await;
@@ -256,6 +257,7 @@ async fn overlapping_ticks_over_changing_multi_page_lists_finish_without_errors(
     };
     let gc_tick = || Trigger::Tick {
         jobs: vec![Job::Gc],
+        targets: Vec::new(),
     };
     let (a, b, c) = (ctx(), ctx(), ctx());
     let (ra, rb, rc) = tokio::join!(
@@ -331,7 +333,15 @@ async fn an_http_timeout_longer_than_the_invocation_still_lets_work_start() {
     s.http_timeout_secs = 30;
     // A 5 s function with a 30 s HTTP timeout: before, nothing ever started.
     let ctx = helpers::ctx(s).with_deadline(Some(Instant::now() + Duration::from_secs(5)));
-    let report = dispatch(&ctx, Trigger::Tick { jobs: vec![] }).await.report;
+    let report = dispatch(
+        &ctx,
+        Trigger::Tick {
+            jobs: vec![],
+            targets: Vec::new(),
+        },
+    )
+    .await
+    .report;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.approved.len(), 1);
     assert_eq!(report.quotas.len(), 2);

@@ -11,6 +11,7 @@ use crate::helpers::*;
 fn tick(jobs: &[Job]) -> Trigger {
     Trigger::Tick {
         jobs: jobs.to_vec(),
+        targets: Vec::new(),
     }
 }
 

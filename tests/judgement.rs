@@ -19,6 +19,7 @@ const OTHER: &str = "cccccccccccccccccccccccccccccccc";
 fn tick(jobs: &[Job]) -> Trigger {
     Trigger::Tick {
         jobs: jobs.to_vec(),
+        targets: Vec::new(),
     }
 }
 

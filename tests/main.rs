@@ -18,3 +18,4 @@ mod secrets;
 mod serve;
 mod settings;
 mod settings_hardening;
+mod targets;

@@ -65,7 +65,10 @@ async fn final_state(ctx: &Ctx) -> (BTreeMap<String, String>, BTreeMap<String, S
 }
 
 fn tick() -> Trigger {
-    Trigger::Tick { jobs: vec![] }
+    Trigger::Tick {
+        jobs: vec![],
+        targets: Vec::new(),
+    }
 }
 
 fn patient(emu: &vpcep_emulator::Emulator) -> Ctx {
@@ -275,6 +278,7 @@ async fn gc_deletes_nothing_when_the_list_cannot_be_read_whole() {
         &ctx(s),
         Trigger::Tick {
             jobs: vec![vpcep_warden::events::Job::Gc],
+            targets: Vec::new(),
         },
     )
     .await

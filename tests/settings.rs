@@ -392,3 +392,33 @@ fn static_credentials_and_project_win_over_what_the_host_supplies() {
     .unwrap_err();
     assert_eq!(e.variable(), "HUAWEICLOUD_SDK_SK");
 }
+
+#[test]
+fn targets_load_from_json_and_iam_endpoint_alone_names_where_agencies_are_assumed() {
+    let targets = r#"[{"name": "bj", "region": "cn-north-4", "project_id": "p2",
+        "domain_id": "d2", "agency": "warden", "service_ids": ["s1"]}]"#;
+    let s = load(&[
+        ("WARDEN_TARGETS", targets),
+        ("WARDEN_IAM_ENDPOINT", "https://iam.example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(s.targets.len(), 1);
+    assert_eq!(s.targets[0].service_ids, Some(vec!["s1".to_owned()]));
+    assert_eq!(s.iam_endpoint.as_deref(), Some("https://iam.example.com"));
+    assert!(matches!(s.credentials, Credentials::AkSk { .. }));
+    assert!(s
+        .summary()
+        .contains("bj (cn-north-4, project p2, agency warden of d2)"));
+    let bad = load(&[(
+        "WARDEN_TARGETS",
+        r#"[{"name": "bj", "region": "cn-north-4"}]"#,
+    )])
+    .unwrap_err();
+    assert_eq!(bad.variable(), "WARDEN_TARGETS");
+    assert!(
+        bad.to_string()
+            .contains("target \"bj\": missing field `project_id`"),
+        "{bad}"
+    );
+    assert!(load(&[]).unwrap().targets.is_empty());
+}

@@ -43,8 +43,8 @@ use tokio::task::JoinHandle;
 
 pub use faults::Stats;
 pub use scenario::{
-    AccountSpec, ConnectionSpec, EndpointSpec, GenerateSpec, PortSpec, QuotaSpec, Scenario,
-    ServiceSpec, TagSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
+    AccountSpec, AgencySpec, ConnectionSpec, EndpointSpec, GenerateSpec, PortSpec, QuotaSpec,
+    Scenario, ServiceSpec, TagSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
 };
 
 use faults::Bucket;

@@ -57,6 +57,23 @@ pub struct AccountSpec {
     /// Temporary credentials (as IAM's `securitytokens` API hands out) that
     /// act for this account besides its permanent `ak` / `sk`.
     pub temporary: Vec<TemporarySpec>,
+    /// Agencies of this account that other accounts may assume through
+    /// IAM's `POST /v3.0/OS-CREDENTIAL/securitytokens`.
+    pub agencies: Vec<AgencySpec>,
+}
+
+/// An agency: the account `trusted_domain_id` may assume it and act for
+/// the account that holds it, with temporary credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgencySpec {
+    /// The agency's name, as `agency_name` gives it.
+    pub name: String,
+    /// The account (domain) id allowed to assume it.
+    pub trusted_domain_id: String,
+    /// How long the credentials it hands out last, in seconds, whatever the
+    /// caller asks for (default: the `duration_seconds` asked, else 900).
+    pub duration_seconds: Option<u64>,
 }
 
 /// A temporary AK/SK: requests signed with `ak` must carry `security_token`

@@ -247,6 +247,7 @@ mod tests {
             quota: 150,
             percent: 95.3,
             level: Level::Critical,
+            target: None,
         };
         Alert::quota(&entry, "p1", "95% used, critical level is 95%".into())
     }
@@ -351,6 +352,7 @@ mod tests {
             quota: 150,
             percent: 6.7,
             level: Level::Ok,
+            target: None,
         };
         let resolved = Alert::quota_resolved(&entry, Level::Critical, "p1");
         let body = alertmanager(&[resolved], &cx(NOON));

@@ -202,6 +202,20 @@ impl Alert {
         }
     }
 
+    /// The alert as raised in the target `name`: the name goes into its
+    /// `dedup_key` after the kind (`vpcep-quota/{target}/{project}/...`), its
+    /// summary, its facts and an Alertmanager label `target`.
+    pub fn in_target(mut self, name: &str) -> Self {
+        self.dedup_key = match self.dedup_key.split_once('/') {
+            Some((kind, rest)) => format!("{kind}/{name}/{rest}"),
+            None => format!("{}/{name}", self.dedup_key),
+        };
+        self.summary = format!("[{name}] {}", self.summary);
+        self.facts.insert("target".to_owned(), Value::from(name));
+        self.labels.push(("target", name.to_owned()));
+        self
+    }
+
     /// A fact as text (numbers as written, strings as they are).
     pub fn fact(&self, name: &str) -> Option<String> {
         self.facts.get(name).map(|v| match v {
@@ -228,6 +242,9 @@ pub struct Sinks {
     /// Shared by the copies [`Sinks::with_client`] makes, so what was sent is
     /// remembered across invocations.
     repeat: Arc<repeat::Repeat>,
+    /// The target every alert is raised in (see [`Alert::in_target`]), when
+    /// `WARDEN_TARGETS` names several.
+    target: Option<String>,
 }
 
 /// Repeat control as `settings` configure it.
@@ -272,6 +289,21 @@ impl Sinks {
             webhook,
             smn,
             repeat: repeat_of(settings),
+            target: None,
+        }
+    }
+
+    /// The same sinks for the target `name`: its alerts carry the name, and
+    /// what was sent is remembered apart from other targets'.
+    pub fn for_target(&self, name: &str, settings: &Settings) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            smn: self.smn.as_ref().map(|smn| Smn {
+                client: smn.client.clone(),
+                publish_url: smn.publish_url.clone(),
+            }),
+            repeat: repeat_of(settings),
+            target: Some(name.to_owned()),
         }
     }
 
@@ -300,6 +332,7 @@ impl Sinks {
                 publish_url: smn.publish_url.clone(),
             }),
             repeat: self.repeat.clone(),
+            target: self.target.clone(),
         }
     }
 
@@ -313,6 +346,7 @@ impl Sinks {
                 time::Duration::hours(1),
                 time::Duration::minutes(5),
             )),
+            target: None,
         }
     }
 
@@ -326,6 +360,7 @@ impl Sinks {
             ))),
             smn: None,
             repeat: repeat_of(settings),
+            target: None,
         }
     }
 
@@ -335,6 +370,14 @@ impl Sinks {
     /// Resolved alerts go to an Alertmanager webhook only (alongside the
     /// firing ones, in the same request); they are not logged or reported.
     pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+        let in_target: Vec<Alert>;
+        let alerts = match &self.target {
+            Some(name) => {
+                in_target = alerts.iter().cloned().map(|a| a.in_target(name)).collect();
+                &in_target[..]
+            }
+            None => alerts,
+        };
         let mut out = Delivered::default();
         let to_alertmanager = self
             .webhook
@@ -395,6 +438,7 @@ impl Sinks {
                     level: a.level,
                     dedup_key: a.dedup_key.clone(),
                     sinks,
+                    target: None,
                 }
             })
             .collect();
@@ -411,6 +455,7 @@ impl Sinks {
             target: "alert webhook".into(),
             message: e.to_string(),
             retryable: true,
+            target_name: None,
         }))
     }
 
@@ -430,6 +475,58 @@ impl Sinks {
             target: "SMN topic".into(),
             message: e.to_string(),
             retryable: e.is_retryable(),
+            target_name: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_in_a_target_names_it_in_key_summary_facts_and_labels() {
+        let entry = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 143,
+            quota: 150,
+            percent: 95.3,
+            level: Level::Critical,
+            target: None,
+        };
+        let alert = Alert::quota(&entry, "p1", "high".into()).in_target("bj-prod");
+        assert_eq!(alert.dedup_key, "vpcep-quota/bj-prod/p1/endpoint/critical");
+        assert!(alert.summary.starts_with("[bj-prod] "));
+        assert_eq!(alert.fact("target").as_deref(), Some("bj-prod"));
+        assert!(alert.labels.contains(&("target", "bj-prod".to_owned())));
+        let pending = Alert::pending("p1", "s1", "e1", "d1", "why").in_target("gz");
+        assert_eq!(pending.dedup_key, "vpcep-pending/gz/p1/s1/e1");
+    }
+
+    #[tokio::test]
+    async fn sinks_of_a_target_deliver_alerts_under_its_name() {
+        let settings = Settings::for_tests("http://127.0.0.1:9", "p1", "ak", "sk");
+        let sinks = Sinks::log_only().for_target("bj", &settings);
+        let entry = QuotaEntry {
+            kind: "endpoint".into(),
+            used: 10,
+            quota: 10,
+            percent: 100.0,
+            level: Level::Critical,
+            target: None,
+        };
+        let alert = Alert::quota(&entry, "p1", "full".into());
+        let delivered = sinks.deliver("quota", &[alert], false).await;
+        assert_eq!(
+            delivered.alerts[0].dedup_key,
+            "vpcep-quota/bj/p1/endpoint/critical"
+        );
+        let plain = Sinks::log_only()
+            .deliver("quota", &[Alert::quota(&entry, "p1", "full".into())], false)
+            .await;
+        assert_eq!(
+            plain.alerts[0].dedup_key,
+            "vpcep-quota/p1/endpoint/critical"
+        );
     }
 }

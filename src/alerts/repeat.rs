@@ -87,6 +87,7 @@ mod tests {
             quota: 150,
             percent: 95.3,
             level,
+            target: None,
         };
         Alert::quota(&entry, "p", "why".into())
     }

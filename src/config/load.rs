@@ -78,6 +78,7 @@ struct Raw {
     warden_alert_repeat_hours: Option<String>,
     warden_quota_schedule_minutes: Option<String>,
     warden_secrets_arn: Option<String>,
+    warden_targets: Option<String>,
 }
 
 /// What a host (the platform the warden runs on) supplies when the
@@ -307,6 +308,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_ALERT_REPEAT_HOURS",
     "WARDEN_QUOTA_SCHEDULE_MINUTES",
     "WARDEN_SECRETS_ARN",
+    "WARDEN_TARGETS",
 ];
 
 impl Raw {
@@ -327,6 +329,14 @@ impl Raw {
             *value = credential(variable, value.take())?;
         }
         let credentials = self.credentials(host.per_invocation_credentials)?;
+        let iam_endpoint = match (&credentials, text(self.warden_iam_endpoint.clone())) {
+            (Credentials::Password { .. }, _) | (_, None) => None,
+            (_, Some(url)) => Some(http_url("WARDEN_IAM_ENDPOINT", &url)?),
+        };
+        let targets = match text(self.warden_targets.take()) {
+            Some(value) => super::targets::parse(&value)?,
+            None => Vec::new(),
+        };
         let project_id = text(self.huaweicloud_sdk_project_id)
             .or_else(|| text(host.project_id.clone()))
             .ok_or_else(|| {
@@ -590,6 +600,8 @@ impl Raw {
             .unwrap_or(24),
             quota_schedule_minutes,
             secrets_arn: text(self.warden_secrets_arn),
+            iam_endpoint,
+            targets,
         })
     }
 
@@ -611,7 +623,8 @@ impl Raw {
                 "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK",
             ),
             (token.is_some(), "WARDEN_AUTH_TOKEN"),
-            (iam.iter().any(|(_, v)| v.is_some()), "WARDEN_IAM_*"),
+            // WARDEN_IAM_ENDPOINT alone names where agencies are assumed.
+            (iam[1..].iter().any(|(_, v)| v.is_some()), "WARDEN_IAM_*"),
         ];
         let chosen: Vec<&str> = ways
             .iter()

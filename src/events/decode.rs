@@ -28,7 +28,7 @@ pub fn decode_value(
         });
     };
     if event.contains_key("warden") {
-        return direct(event);
+        return direct(event, settings);
     }
     if let Some(detail_type) = event.get("detail-type") {
         return eventbridge(event, detail_type);
@@ -95,7 +95,7 @@ pub fn decode(
     decode_value(&payload, settings, now)
 }
 
-fn direct(event: &Map<String, Value>) -> Result<Decoded, EventError> {
+fn direct(event: &Map<String, Value>, settings: &Settings) -> Result<Decoded, EventError> {
     const ORIGIN: &str = "direct";
     let decoded = |trigger| Decoded {
         source: ORIGIN,
@@ -105,6 +105,7 @@ fn direct(event: &Map<String, Value>) -> Result<Decoded, EventError> {
     match event.get("warden").and_then(Value::as_str) {
         Some("tick") => Ok(decoded(Trigger::Tick {
             jobs: jobs(event.get("jobs"), ORIGIN)?,
+            targets: targets(event.get("targets"), settings, ORIGIN)?,
         })),
         Some("connection") => {
             let notice = notice_from_value(&Value::Object(event.clone())).map_err(|cause| {
@@ -153,9 +154,55 @@ fn eventbridge(event: &Map<String, Value>, detail_type: &Value) -> Result<Decode
     };
     Ok(Decoded {
         source: ORIGIN,
-        trigger: Trigger::Tick { jobs },
+        trigger: Trigger::Tick {
+            jobs,
+            targets: Vec::new(),
+        },
         reply: Reply::Report,
     })
+}
+
+/// Reads a target list: absent or null means every target; otherwise an
+/// array of names from `WARDEN_TARGETS`, at least one, each known.
+pub(crate) fn targets(
+    value: Option<&Value>,
+    settings: &Settings,
+    origin: &'static str,
+) -> Result<Vec<String>, EventError> {
+    const EXPECTED: &str = "targets as an array of target names from WARDEN_TARGETS";
+    let invalid =
+        |why: String| EventError::malformed(origin, Reply::Report, EXPECTED, Cause::Invalid(why));
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(invalid(format!("found {}", describe(other)))),
+    };
+    if settings.targets.is_empty() {
+        return Err(invalid(
+            "WARDEN_TARGETS is not set: this warden has no named targets".into(),
+        ));
+    }
+    let mut named: Vec<String> = Vec::new();
+    for item in items {
+        let name = item
+            .as_str()
+            .ok_or_else(|| invalid(format!("{} is not a name", describe(item))))?;
+        if !settings.targets.iter().any(|t| t.name == name) {
+            let known: Vec<&str> = settings.targets.iter().map(|t| t.name.as_str()).collect();
+            return Err(invalid(format!(
+                "unknown target {:?}; WARDEN_TARGETS names {}",
+                truncate(name),
+                known.join(", ")
+            )));
+        }
+        if !named.iter().any(|n| n == name) {
+            named.push(name.to_owned());
+        }
+    }
+    if named.is_empty() {
+        return Err(invalid("no target is named".into()));
+    }
+    Ok(named)
 }
 
 /// Reads a job list: absent or null means every job; otherwise an array of

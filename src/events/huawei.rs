@@ -45,7 +45,10 @@ pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
             };
             return Ok(Decoded {
                 source: ORIGIN,
-                trigger: Trigger::Tick { jobs },
+                trigger: Trigger::Tick {
+                    jobs,
+                    targets: Vec::new(),
+                },
                 reply: Reply::Report,
             });
         }
@@ -68,7 +71,10 @@ pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
     };
     Ok(Decoded {
         source: ORIGIN,
-        trigger: Trigger::Tick { jobs },
+        trigger: Trigger::Tick {
+            jobs,
+            targets: Vec::new(),
+        },
         reply: Reply::Report,
     })
 }

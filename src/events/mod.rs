@@ -103,8 +103,12 @@ pub struct Record {
 /// What an invocation asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
-    /// A schedule tick running these jobs (all three unless a subset was named).
-    Tick { jobs: Vec<Job> },
+    /// A schedule tick running these jobs (all three unless a subset was
+    /// named), in these targets of `WARDEN_TARGETS` (all when empty).
+    Tick {
+        jobs: Vec<Job>,
+        targets: Vec<String>,
+    },
     /// New-connection notices: run the approve job for each.
     Connections(Vec<Record>),
 }

@@ -492,6 +492,7 @@ async fn handle(ctx: &Ctx, notice: &Notice, rules: &Rules) -> Part {
                 domain_id: c.domain_id,
                 rejected: false,
                 reason: reason.clone(),
+                target: None,
             }));
     } else {
         part.revoke = plan.revoke;
@@ -575,6 +576,7 @@ async fn apply(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
                     endpoint_id: p.endpoint_id,
                     domain_id: p.domain_id,
                     reason,
+                    target: None,
                 });
                 continue;
             }
@@ -586,6 +588,7 @@ async fn apply(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
             endpoint_id: p.endpoint_id,
             domain_id: p.domain_id,
             reason,
+            target: None,
         };
         let ours = marks::is_ours(p.description.as_deref());
         if ctx.dry_run() {
@@ -692,6 +695,7 @@ async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Option<Alert> {
                 domain_id: c.domain_id.clone(),
                 rejected: refused.is_none(),
                 reason: refused.unwrap_or_else(|| format!("{why}; WARDEN_RECONCILE=reject")),
+                target: None,
             };
             if !entry.rejected || ctx.dry_run() {
                 part.report.revoked.push(entry);

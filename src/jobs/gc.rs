@@ -124,6 +124,7 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
             Some(reason) => plan.skip.push(SkippedEntry {
                 endpoint_id: e.id,
                 reason,
+                target: None,
             }),
             None => {
                 let at = crate::vpcep::parse_time(&e.updated_at).unwrap_or(rules.now);
@@ -141,6 +142,7 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
                 "{count} endpoints qualify, more than WARDEN_GC_MAX_DELETES={}: none is deleted (WARDEN_GC_OVER_LIMIT=refuse)",
                 rules.max_deletes
             ),
+            target: None,
         }));
         return plan;
     }
@@ -154,6 +156,7 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
                     "over WARDEN_GC_MAX_DELETES={} for this run; left for the next",
                     rules.max_deletes
                 ),
+                target: None,
             });
         }
     }
@@ -169,6 +172,7 @@ pub fn deleted_entry(e: &Endpoint) -> DeletedEntry {
         updated_at: e.updated_at.clone(),
         error_code: first.map(|x| x.error_code.clone()).unwrap_or_default(),
         error_message: first.map(|x| x.error_message.clone()).unwrap_or_default(),
+        target: None,
     }
 }
 
@@ -235,6 +239,7 @@ pub async fn run(ctx: &Ctx) -> Report {
             report.gc_skipped.push(SkippedEntry {
                 endpoint_id: e.id,
                 reason: DEADLINE_REASON.to_owned(),
+                target: None,
             });
             continue;
         }
@@ -281,6 +286,7 @@ async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outco
             return Outcome::Skipped(SkippedEntry {
                 endpoint_id: listed.id,
                 reason: "already gone when re-read".into(),
+                target: None,
             })
         }
         Err(e) => return Outcome::Failed(listed.id, e),
@@ -292,12 +298,14 @@ async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outco
                 current.id
             ),
             endpoint_id: listed.id,
+            target: None,
         });
     }
     if let Some(reason) = refusal(&current, rules) {
         return Outcome::Skipped(SkippedEntry {
             endpoint_id: listed.id,
             reason: format!("changed since listing: {reason}"),
+            target: None,
         });
     }
     match ctx.client.delete_endpoint(&current.id).await {

@@ -7,7 +7,8 @@ pub mod gc;
 pub mod marks;
 pub mod quota;
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
@@ -30,22 +31,43 @@ pub struct Ctx {
     /// The project's services, read at most once per run and shared by the
     /// jobs (approve sweeps them, quota reviews their posture).
     services: Arc<OnceCell<Vec<EndpointService>>>,
+    /// State the layers above the jobs keep across warm invocations (the
+    /// targets' clients and credentials), opaque to the jobs.
+    kept: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Ctx {
     /// Builds the client and the sinks once; they are kept across warm invocations.
     pub fn new(settings: Settings) -> Result<Self, crate::vpcep::ApiError> {
         let client = Client::from_settings(&settings)?;
-        let settings_concurrency = settings.max_concurrency.max(1);
         let sinks = Sinks::from_settings(&settings, &client);
-        Ok(Self {
+        Ok(Self::from_parts(settings, client, sinks))
+    }
+
+    /// A context of settings, a client and sinks built elsewhere (one per
+    /// target, each client sharing the process-wide concurrency limit).
+    pub fn from_parts(settings: Settings, client: Client, sinks: Sinks) -> Self {
+        let settings_concurrency = settings.max_concurrency.max(1);
+        Self {
             settings: Arc::new(settings),
             client,
             sinks: Arc::new(sinks),
             deadline: None,
             actions: Arc::new(Semaphore::new(2 * settings_concurrency)),
             services: Arc::new(OnceCell::new()),
-        })
+            kept: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The state a layer above the jobs keeps in this context (and every
+    /// copy of it) across warm invocations, made by `init` on first use.
+    /// `None` when a state of another type was kept first.
+    pub fn kept<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Option<Arc<T>> {
+        self.kept
+            .get_or_init(|| Arc::new(init()))
+            .clone()
+            .downcast::<T>()
+            .ok()
     }
 
     /// The same context for one run: nothing read by an earlier run is reused.

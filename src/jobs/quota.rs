@@ -86,6 +86,7 @@ pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
         quota: q.quota,
         percent: (pct * 10.0).round() / 10.0,
         level,
+        target: None,
     };
     (entry, why)
 }

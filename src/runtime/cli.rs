@@ -38,6 +38,9 @@ pub enum Command {
         /// The jobs to run, comma-separated (default: all).
         #[arg(long, value_delimiter = ',', value_parser = parse_job)]
         jobs: Vec<Job>,
+        /// The targets of WARDEN_TARGETS to run, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        targets: Vec<String>,
     },
     /// Check settings and credentials: read quotas and the managed services.
     Check,
@@ -76,8 +79,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(ctx) => invoke(&ctx, &file).await,
             Err(code) => code,
         },
-        Command::Tick { jobs } => match load(dry_run).and_then(context) {
-            Ok(ctx) => tick(&ctx, jobs).await,
+        Command::Tick { jobs, targets } => match load(dry_run).and_then(context) {
+            Ok(ctx) => tick(&ctx, jobs, targets).await,
             Err(code) => code,
         },
         Command::AlertTest => match load(dry_run).and_then(context) {
@@ -174,8 +177,25 @@ async fn invoke(ctx: &Ctx, file: &str) -> ExitCode {
     }
 }
 
-async fn tick(ctx: &Ctx, jobs: Vec<Job>) -> ExitCode {
-    let outcome = crate::dispatch::dispatch(ctx, Trigger::Tick { jobs }).await;
+async fn tick(ctx: &Ctx, jobs: Vec<Job>, targets: Vec<String>) -> ExitCode {
+    let known: Vec<&str> = ctx
+        .settings
+        .targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    if let Some(unknown) = targets.iter().find(|t| !known.contains(&t.as_str())) {
+        if known.is_empty() {
+            eprintln!("error: --targets names {unknown:?}, but WARDEN_TARGETS is not set");
+        } else {
+            eprintln!(
+                "error: --targets names {unknown:?}, which WARDEN_TARGETS does not; it names {}",
+                known.join(", ")
+            );
+        }
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let outcome = crate::dispatch::dispatch(ctx, Trigger::Tick { jobs, targets }).await;
     crate::logs::summary(&outcome.report);
     print_report(&outcome.report)
 }
@@ -204,6 +224,9 @@ fn print_report(report: &crate::report::Report) -> ExitCode {
 
 async fn check(settings: &Settings) -> ExitCode {
     eprintln!("{}", settings.summary());
+    if !settings.targets.is_empty() {
+        return check_targets(settings).await;
+    }
     match crate::vpcep::check(settings).await {
         Ok(found) => {
             println!(
@@ -216,6 +239,34 @@ async fn check(settings: &Settings) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `check` of every target: one entry each, `found` or `error` (with its
+/// hint); exit 1 when any failed.
+async fn check_targets(settings: &Settings) -> ExitCode {
+    let mut failed = false;
+    let entries: Vec<serde_json::Value> = crate::targets::check(settings)
+        .await
+        .into_iter()
+        .map(|(name, result)| match result {
+            Ok(found) => serde_json::json!({"name": name, "found": found}),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: target {name}: {e}");
+                serde_json::json!({"name": name, "error": e.to_string()})
+            }
+        })
+        .collect();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "targets": entries }))
+            .expect("a check report always serializes")
+    );
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -339,6 +339,7 @@ async fn schedule(shared: Arc<Shared>, period: Duration, mut stop: watch::Receiv
             running = Some(tokio::spawn(async move {
                 let trigger = Trigger::Tick {
                     jobs: Job::ALL.to_vec(),
+                    targets: Vec::new(),
                 };
                 let outcome = crate::dispatch::dispatch(&shared.ctx, trigger.clone()).await;
                 tracing::info!(report = %outcome.report.to_json_line(), "report");
@@ -443,7 +444,7 @@ impl Metrics {
                 .map(|q| (q.kind.clone(), (q.used, q.quota)))
                 .collect();
         }
-        if let Trigger::Tick { jobs } = trigger {
+        if let Trigger::Tick { jobs, .. } = trigger {
             self.ticks += 1;
             self.last_tick = finished_at;
             if jobs.is_empty() || jobs.contains(&Job::Approve) {
@@ -589,6 +590,7 @@ mod tests {
             endpoint_id: id.into(),
             domain_id: "d".into(),
             reason: String::new(),
+            target: None,
         }
     }
 
@@ -604,9 +606,11 @@ mod tests {
             quota: 150,
             percent: 2.0,
             level: Level::Ok,
+            target: None,
         }];
         let tick = Trigger::Tick {
             jobs: Job::ALL.to_vec(),
+            targets: Vec::new(),
         };
         metrics.record(&tick, &report, 1_800_000_000);
         let notice = Trigger::Connections(Vec::new());
@@ -678,7 +682,8 @@ mod tests {
         assert_eq!(
             decoded.trigger,
             Trigger::Tick {
-                jobs: vec![Job::Gc]
+                jobs: vec![Job::Gc],
+                targets: Vec::new(),
             }
         );
         let notice = b"{\"service_id\": \"s\", \"endpoint_id\": \"e\"}";

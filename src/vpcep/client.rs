@@ -131,7 +131,7 @@ impl Client {
                 max_answer_bytes: options.max_answer_bytes,
                 timeout: options.timeout,
                 backoff: Backoff::new(options.backoff_base, options.backoff_cap),
-                permits: Semaphore::new(options.max_concurrency.max(1)),
+                permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
                 calls: AtomicU64::new(0),
             }),
             deadline: None,
@@ -163,6 +163,66 @@ impl Client {
             })),
             ..self.clone()
         }
+    }
+
+    /// A client for another target (its endpoint, project and credentials)
+    /// that shares this one's connection pool, transport options and, above
+    /// all, its concurrency limit: every target of a process together keeps
+    /// to `WARDEN_MAX_CONCURRENCY`. It counts its own requests
+    /// ([`Client::api_calls`]) and keeps its own IAM token.
+    pub fn for_target(
+        &self,
+        vpcep_endpoint: &str,
+        project_id: &str,
+        credentials: &Credentials,
+    ) -> Result<Client, ApiError> {
+        let base = Url::parse(vpcep_endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| {
+                ApiError::new(
+                    "set up the VPCEP client",
+                    project_id,
+                    ApiErrorKind::Invalid {
+                        detail: format!(
+                            "the VPCEP endpoint {vpcep_endpoint:?} is not an http(s) URL"
+                        ),
+                    },
+                )
+            })?;
+        let inner = &self.inner;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                base,
+                project_id: project_id.to_owned(),
+                auth: Auth::new(credentials),
+                auth_method: credentials.method(),
+                max_retries: inner.max_retries,
+                max_answer_bytes: inner.max_answer_bytes,
+                timeout: inner.timeout,
+                backoff: inner.backoff,
+                permits: inner.permits.clone(),
+                calls: AtomicU64::new(0),
+            }),
+            deadline: None,
+            timeout: inner.timeout,
+            invocation: None,
+        })
+    }
+
+    /// The same client signing with the credentials `other` was given for
+    /// this invocation, if any (see [`Client::with_credentials`]).
+    pub fn with_invocation_of(&self, other: &Client) -> Client {
+        Client {
+            invocation: other.invocation.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether `other` shares this client's concurrency limit.
+    pub fn shares_limit_with(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.inner.permits, &other.inner.permits)
     }
 
     /// The authentication requests are made with: the invocation's, else the configured one.

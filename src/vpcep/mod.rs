@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+mod agency;
 mod auth;
 pub mod check;
 mod client;
@@ -21,6 +22,9 @@ mod paging;
 mod retry;
 mod transport;
 
+pub use agency::{
+    TemporaryCredentials, AGENCY_DURATION_SECS, AGENCY_RENEW_BEFORE, DEFAULT_IAM_ENDPOINT,
+};
 pub use check::{check, CheckError, CheckReport};
 pub use client::{Client, ClientOptions};
 pub use error::{ApiError, ApiErrorKind, DEADLINE_REASON};

@@ -2,6 +2,7 @@
 //! retries with backoff, error mapping, decoding and paging.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -65,7 +66,11 @@ pub(super) struct Inner {
     /// The time one request may take.
     pub(super) timeout: Duration,
     pub(super) backoff: Backoff,
-    pub(super) permits: Semaphore,
+    /// The process-wide limit on requests in flight, shared by the clients
+    /// of every target ([`Client::for_target`]). Tokio's semaphore is fair
+    /// (first come, first served), so a target with many requests queued
+    /// cannot starve one with few.
+    pub(super) permits: Arc<Semaphore>,
     pub(super) calls: AtomicU64,
 }
 

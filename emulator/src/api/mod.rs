@@ -4,6 +4,7 @@
 
 mod connections;
 mod endpoints;
+mod iam;
 mod paging;
 mod services;
 mod versions;
@@ -66,6 +67,7 @@ pub(crate) enum Op {
     ShowEndpoint,
     DeleteEndpoint,
     ListQuotas,
+    CreateSecurityToken,
     Unknown,
 }
 
@@ -92,6 +94,7 @@ impl Op {
             Self::ShowEndpoint => "show_endpoint",
             Self::DeleteEndpoint => "delete_endpoint",
             Self::ListQuotas => "list_quotas",
+            Self::CreateSecurityToken => "create_security_token",
             Self::Unknown => "unknown",
         }
     }
@@ -112,6 +115,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         ("GET", []) => (Op::ListVersions, "", ""),
         ("GET", [v]) => (Op::ShowVersion, "", *v),
         ("GET", ["v1", p, "quotas"]) => (Op::ListQuotas, *p, ""),
+        ("POST", ["v3.0", "OS-CREDENTIAL", "securitytokens"]) => (Op::CreateSecurityToken, "", ""),
         (m, ["v1", p, "vpc-endpoint-services", rest @ ..]) => {
             let (op, id) = service_route(m, rest);
             (op, *p, id)
@@ -244,7 +248,10 @@ fn serve(
         lock(&shared.stats).unauthorized += 1;
         ApiError::unauthorized(&refusal.0, rid)
     })?;
-    check_project(&account, parts, &route.project)?;
+    if route.op != Op::CreateSecurityToken {
+        // IAM is global: its paths name no project.
+        check_project(&account, parts, &route.project)?;
+    }
     let query = Query::parse(parts.uri.query().unwrap_or_default());
     let ctx = Ctx {
         account: &account,
@@ -295,6 +302,7 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::ShowEndpoint => endpoints::show(state, ctx, id),
         Op::DeleteEndpoint => endpoints::delete(state, ctx, id),
         Op::ListQuotas => endpoints::quotas(state, ctx),
+        Op::CreateSecurityToken => iam::security_token(state, ctx),
         // Answered by `serve` before authentication; never dispatched.
         Op::ListVersions | Op::ShowVersion | Op::Unknown => Err(ApiError::no_route("", "")),
     }
@@ -303,6 +311,16 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_iam_security_token_path_names_no_project() {
+        let r = route(&Method::POST, "/v3.0/OS-CREDENTIAL/securitytokens");
+        assert_eq!((r.op, r.project.as_str()), (Op::CreateSecurityToken, ""));
+        assert_eq!(
+            route(&Method::GET, "/v3.0/OS-CREDENTIAL/securitytokens").op,
+            Op::Unknown
+        );
+    }
 
     #[test]
     fn paths_name_their_operations() {

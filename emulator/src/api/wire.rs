@@ -40,6 +40,14 @@ impl Reply {
         }
     }
 
+    /// 201 with a JSON body (IAM's temporary credentials).
+    pub fn created(body: Value) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            body: Body::Value(body),
+        }
+    }
+
     /// 204 without a body (deletions).
     pub fn no_content() -> Self {
         Self {

@@ -340,9 +340,38 @@ fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
             sk: a.sk.clone(),
             token: a.token.clone().filter(|t| !t.is_empty()),
             temporary,
+            agencies: load_agencies(&a.agencies, i)?,
         });
     }
     Ok(out)
+}
+
+/// The agencies of `accounts[i]`, checked: names and trusted accounts set,
+/// names unique, durations from 1 s to a day.
+fn load_agencies(
+    agencies: &[crate::scenario::AgencySpec],
+    i: usize,
+) -> Result<Vec<crate::scenario::AgencySpec>, Error> {
+    let mut names = HashSet::new();
+    for (j, a) in agencies.iter().enumerate() {
+        let at = format!("accounts[{i}].agencies[{j}]");
+        if a.name.is_empty() || a.trusted_domain_id.is_empty() {
+            return Err(bad(format!(
+                "{at}: name and trusted_domain_id must not be empty"
+            )));
+        }
+        if !names.insert(a.name.as_str()) {
+            return Err(bad(format!("{at}.name: {:?} is used twice", a.name)));
+        }
+        if a.duration_seconds
+            .is_some_and(|d| !(1..=86_400).contains(&d))
+        {
+            return Err(bad(format!(
+                "{at}.duration_seconds must be from 1 to 86400"
+            )));
+        }
+    }
+    Ok(agencies.to_vec())
 }
 
 /// A temporary credential, checked: no empty field, `expires_at` an RFC 3339 time.

@@ -334,6 +334,9 @@ impl State {
                        "ak": a.ak, "has_token": a.token.is_some(),
                        "temporary": a.temporary.iter()
                            .map(|t| json!({"ak": t.ak, "expires_at": format_time(t.expires_at)}))
+                           .collect::<Vec<_>>(),
+                       "agencies": a.agencies.iter()
+                           .map(|g| json!({"name": g.name, "trusted_domain_id": g.trusted_domain_id}))
                            .collect::<Vec<_>>()})
             })
             .collect();

@@ -23,6 +23,8 @@ pub(crate) struct Account {
     pub sk: String,
     pub token: Option<String>,
     pub temporary: Vec<Temporary>,
+    /// Agencies other accounts may assume to act for this one.
+    pub agencies: Vec<crate::scenario::AgencySpec>,
 }
 
 /// A temporary AK/SK of an account, valid with its security token until `expires_at`.

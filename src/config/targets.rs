@@ -1,0 +1,419 @@
+//! `WARDEN_TARGETS`: the estates (project and region, perhaps another
+//! account reached through an agency) one warden looks after, each with
+//! optional overrides of the judgement settings. Read strictly: every error
+//! names the target and the field.
+
+use serde::Deserialize;
+
+use super::load::ConfigError;
+use super::values::{http_url, is_plain_id};
+use super::{NotAllowed, Settings, SERVICE_WHITELIST};
+
+const VARIABLE: &str = "WARDEN_TARGETS";
+
+/// One estate the warden looks after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Unique, `[A-Za-z0-9_-]+`: appears in the report, alert keys and events.
+    pub name: String,
+    /// E.g. `cn-north-4`.
+    pub region: String,
+    /// The project whose services and endpoints are managed.
+    pub project_id: String,
+    /// The VPCEP API's base URL (given, or `https://vpcep.{region}.myhuaweicloud.com`).
+    pub vpcep_endpoint: String,
+    /// The account the project belongs to (needed, or `domain_name`, with `agency`).
+    pub domain_id: Option<String>,
+    /// The account's name, instead of `domain_id`.
+    pub domain_name: Option<String>,
+    /// The agency of that account the warden assumes with its own identity.
+    pub agency: Option<String>,
+    /// Overrides `WARDEN_ALLOWED_DOMAINS` (may hold `service-whitelist`).
+    pub allowed_domains: Option<Vec<String>>,
+    /// Overrides `WARDEN_SERVICE_IDS`.
+    pub service_ids: Option<Vec<String>>,
+    /// Overrides `WARDEN_NOT_ALLOWED`.
+    pub not_allowed: Option<NotAllowed>,
+    /// Overrides `WARDEN_QUOTA_WARN_PERCENT`.
+    pub quota_warn_percent: Option<f64>,
+    /// Overrides `WARDEN_QUOTA_CRITICAL_PERCENT`.
+    pub quota_critical_percent: Option<f64>,
+}
+
+/// A target as written in `WARDEN_TARGETS`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    name: String,
+    region: String,
+    project_id: String,
+    #[serde(default)]
+    vpcep_endpoint: Option<String>,
+    #[serde(default)]
+    domain_id: Option<String>,
+    #[serde(default)]
+    domain_name: Option<String>,
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    allowed_domains: Option<Vec<String>>,
+    #[serde(default)]
+    service_ids: Option<Vec<String>>,
+    #[serde(default)]
+    not_allowed: Option<String>,
+    #[serde(default)]
+    quota_warn_percent: Option<f64>,
+    #[serde(default)]
+    quota_critical_percent: Option<f64>,
+}
+
+/// Reads `WARDEN_TARGETS`: a JSON list, inline or `@path` to a file holding it.
+pub(super) fn parse(value: &str) -> Result<Vec<Target>, ConfigError> {
+    let value = value.trim();
+    let text = match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path.trim()).map_err(|e| {
+            ConfigError::new(
+                VARIABLE,
+                format!("{VARIABLE} names the file {path:?}, which cannot be read: {e}"),
+            )
+        })?,
+        None => value.to_owned(),
+    };
+    let items: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
+        ConfigError::new(
+            VARIABLE,
+            format!("{VARIABLE} must be a JSON list of targets ({{\"name\", \"region\", \"project_id\", ...}}), inline or @path to a file: {e}"),
+        )
+    })?;
+    if items.is_empty() {
+        return Err(ConfigError::new(
+            VARIABLE,
+            format!("{VARIABLE} is an empty list: name at least one target, or unset it"),
+        ));
+    }
+    let mut targets: Vec<Target> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let label = item
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("target {}", i + 1), |n| format!("target {n:?}"));
+        let raw: RawTarget = serde_json::from_value(item)
+            .map_err(|e| ConfigError::new(VARIABLE, format!("{VARIABLE}: {label}: {e}")))?;
+        let target = raw.validate(&label)?;
+        if targets.iter().any(|t| t.name == target.name) {
+            return Err(ConfigError::new(
+                VARIABLE,
+                format!("{VARIABLE}: {label}: name: used twice; each target needs its own name"),
+            ));
+        }
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+impl RawTarget {
+    fn validate(self, label: &str) -> Result<Target, ConfigError> {
+        let bad = |field: &str, why: String| {
+            ConfigError::new(VARIABLE, format!("{VARIABLE}: {label}: {field}: {why}"))
+        };
+        if !is_plain_id(&self.name) {
+            return Err(bad(
+                "name",
+                format!("must be letters, digits, - and _ only, got {:?}", self.name),
+            ));
+        }
+        if !is_region(&self.region) {
+            return Err(bad(
+                "region",
+                format!(
+                    "must be a region name like cn-north-4, got {:?}",
+                    self.region
+                ),
+            ));
+        }
+        if !is_plain_id(&self.project_id) {
+            return Err(bad(
+                "project_id",
+                format!(
+                    "must be a project ID (letters, digits, - and _), got {:?}",
+                    self.project_id
+                ),
+            ));
+        }
+        let vpcep_endpoint = match &self.vpcep_endpoint {
+            Some(url) => http_url(VARIABLE, url).map_err(|_| {
+                bad(
+                    "vpcep_endpoint",
+                    format!("must be an http:// or https:// base URL without user, password or query, got {url:?}"),
+                )
+            })?,
+            None => format!("https://vpcep.{}.myhuaweicloud.com", self.region),
+        };
+        for (field, value) in [
+            ("domain_id", &self.domain_id),
+            ("domain_name", &self.domain_name),
+            ("agency", &self.agency),
+        ] {
+            if let Some(v) = value {
+                let ok = is_plain_id(v) || (field != "domain_id" && is_name(v));
+                if !ok {
+                    return Err(bad(field, format!("{v:?} is not a valid {field}")));
+                }
+            }
+        }
+        if self.agency.is_some() && self.domain_id.is_none() && self.domain_name.is_none() {
+            return Err(bad(
+                "agency",
+                "needs domain_id or domain_name: the account whose agency is assumed".into(),
+            ));
+        }
+        if self.domain_id.is_some() && self.domain_name.is_some() {
+            return Err(bad(
+                "domain_name",
+                "set domain_id or domain_name, not both".into(),
+            ));
+        }
+        if let Some(list) = &self.allowed_domains {
+            if let Some(d) = list
+                .iter()
+                .find(|d| *d != SERVICE_WHITELIST && !is_plain_id(d))
+            {
+                return Err(bad(
+                    "allowed_domains",
+                    format!(
+                        "must list account (domain) IDs or service-whitelist; {d:?} is neither"
+                    ),
+                ));
+            }
+        }
+        if let Some(list) = &self.service_ids {
+            if let Some(s) = list.iter().find(|s| !is_plain_id(s)) {
+                return Err(bad(
+                    "service_ids",
+                    format!("must list endpoint service IDs; {s:?} is not one"),
+                ));
+            }
+        }
+        let not_allowed = match self.not_allowed.as_deref() {
+            None => None,
+            Some("leave") => Some(NotAllowed::Leave),
+            Some("reject") => Some(NotAllowed::Reject),
+            Some(other) => {
+                return Err(bad(
+                    "not_allowed",
+                    format!("must be leave or reject, got {other:?}"),
+                ))
+            }
+        };
+        for (field, value) in [
+            ("quota_warn_percent", self.quota_warn_percent),
+            ("quota_critical_percent", self.quota_critical_percent),
+        ] {
+            if value.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                return Err(bad(field, "must be a number from 0 to 100".into()));
+            }
+        }
+        Ok(Target {
+            name: self.name,
+            region: self.region,
+            project_id: self.project_id,
+            vpcep_endpoint,
+            domain_id: self.domain_id,
+            domain_name: self.domain_name,
+            agency: self.agency,
+            allowed_domains: self.allowed_domains,
+            service_ids: self.service_ids,
+            not_allowed,
+            quota_warn_percent: self.quota_warn_percent,
+            quota_critical_percent: self.quota_critical_percent,
+        })
+    }
+}
+
+/// `cn-north-4`, `ap-southeast-1`, `la-south-2`: lower-case words and a number.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// An account or agency name: letters, digits, `-`, `_`, `.` and spaces inside.
+fn is_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+}
+
+impl Target {
+    /// The settings of this target: `base` with its project, region, endpoint
+    /// and the overrides it gives.
+    pub fn settings(&self, base: &Settings) -> Settings {
+        let mut s = base.clone();
+        s.targets = Vec::new();
+        s.project_id = self.project_id.clone();
+        s.region = Some(self.region.clone());
+        s.vpcep_endpoint = self.vpcep_endpoint.clone();
+        if let Some(list) = &self.allowed_domains {
+            s.allow_service_whitelist = list.iter().any(|d| d == SERVICE_WHITELIST);
+            s.allowed_domains = list
+                .iter()
+                .filter(|d| *d != SERVICE_WHITELIST)
+                .cloned()
+                .collect();
+        }
+        if let Some(ids) = &self.service_ids {
+            s.service_ids = ids.clone();
+        }
+        if let Some(n) = self.not_allowed {
+            s.not_allowed = n;
+        }
+        if let Some(p) = self.quota_warn_percent {
+            s.quota_warn_percent = p;
+        }
+        if let Some(p) = self.quota_critical_percent {
+            s.quota_critical_percent = p;
+        }
+        s
+    }
+
+    /// The account to assume the agency in, when the target has one.
+    pub fn agency(&self) -> Option<Agency<'_>> {
+        let name = self.agency.as_deref()?;
+        let domain = match (&self.domain_id, &self.domain_name) {
+            (Some(id), _) => AgencyDomain::Id(id),
+            (None, Some(n)) => AgencyDomain::Name(n),
+            (None, None) => return None,
+        };
+        Some(Agency { name, domain })
+    }
+}
+
+/// An agency to assume: its name and the account it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agency<'a> {
+    pub name: &'a str,
+    pub domain: AgencyDomain<'a>,
+}
+
+/// The account of an agency, by id or by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyDomain<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+impl std::fmt::Display for AgencyDomain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AgencyDomain::Id(id) => f.write_str(id),
+            AgencyDomain::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        parse(json).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_full_target_reads_with_its_default_endpoint() {
+        let t = parse(
+            r#"[{"name": "prod-bj", "region": "cn-north-4", "project_id": "p1",
+            "domain_id": "d1", "agency": "warden", "allowed_domains": ["a", "service-whitelist"],
+            "not_allowed": "reject", "quota_warn_percent": 70}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t[0].vpcep_endpoint,
+            "https://vpcep.cn-north-4.myhuaweicloud.com"
+        );
+        assert_eq!(t[0].not_allowed, Some(NotAllowed::Reject));
+        let s = t[0].settings(&Settings::for_tests("http://x", "base", "ak", "sk"));
+        assert_eq!(s.allowed_domains, vec!["a".to_owned()]);
+        assert!(s.allow_service_whitelist);
+        assert_eq!(s.quota_warn_percent, 70.0);
+        assert_eq!(s.project_id, "p1");
+        assert_eq!(
+            t[0].agency(),
+            Some(Agency {
+                name: "warden",
+                domain: AgencyDomain::Id("d1")
+            })
+        );
+    }
+
+    #[test]
+    fn errors_name_the_target_and_the_field() {
+        let base = r#""region": "cn-north-4", "project_id": "p""#;
+        for (json, needle) in [
+            (format!(r#"[{{"name": "a b", {base}}}]"#), "\"a b\": name"),
+            (
+                format!(r#"[{{"name": "a", {base}}}, {{"name": "a", {base}}}]"#),
+                "used twice",
+            ),
+            (
+                r#"[{"name": "a", "region": "North 4", "project_id": "p"}]"#.into(),
+                "\"a\": region",
+            ),
+            (
+                r#"[{"name": "a", "region": "cn-north-4", "project_id": "p/q"}]"#.into(),
+                "\"a\": project_id",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "vpcep_endpoint": "ftp://x"}}]"#),
+                "\"a\": vpcep_endpoint",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "colour": 1}}]"#),
+                "unknown field `colour`",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "agency": "w"}}]"#),
+                "\"a\": agency: needs domain_id",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "not_allowed": "drop"}}]"#),
+                "\"a\": not_allowed",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "quota_warn_percent": 120}}]"#),
+                "quota_warn_percent",
+            ),
+            (
+                r#"[{"region": "cn-north-4"}]"#.into(),
+                "target 1: missing field `name`",
+            ),
+            ("[]".into(), "empty list"),
+            ("{".into(), "JSON list of targets"),
+        ] {
+            let e = err(&json);
+            assert!(e.contains("WARDEN_TARGETS"), "{e}");
+            assert!(e.contains(needle), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_file_is_read_after_an_at_sign() {
+        let path = std::env::temp_dir().join(format!("warden-targets-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"[{"name": "a", "region": "cn-north-4", "project_id": "p"}]"#,
+        )
+        .unwrap();
+        let t = parse(&format!("@{}", path.display())).unwrap();
+        assert_eq!(t[0].name, "a");
+        std::fs::remove_file(&path).unwrap();
+        assert!(err("@/nonexistent/targets.json").contains("cannot be read"));
+    }
+}

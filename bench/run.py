@@ -218,13 +218,16 @@ def write_markdown(rows, startup_ms, size_mb):
               "work is a chain (services, then their pending connections, then the actions; endpoint pages,",
               "then re-reads, then deletes): at least three round trips plus process start, which is why",
               "the small estate, whose floor is a few round trips, sits further above it.", ""]
-    # Keep the sections other scripts write (bench/hostile.py).
+    # Keep the sections other scripts write (bench/targets.py, bench/hostile.py,
+    # bench/artifacts.sh): everything from the first of them on.
     path = os.path.join(ROOT, "BENCHMARKS.md")
     kept = ""
     if os.path.exists(path):
         old = open(path).read()
-        if "\n## Hostile answers" in old:
-            kept = "\n## Hostile answers" + old.split("\n## Hostile answers", 1)[1]
+        starts = [old.find(h) for h in ("\n## Many targets", "\n## Hostile answers", "\n## Artifacts")]
+        starts = [i for i in starts if i >= 0]
+        if starts:
+            kept = old[min(starts):]
     with open(path, "w") as f:
         f.write("\n".join(lines) + kept)
 

@@ -37,7 +37,7 @@ def when(delta):
 
 
 def hexid(prefix, i, width=32):
-    return (prefix + f"{i:x}").ljust(width, "0")[:width]
+    return (prefix + f"{i:06x}").ljust(width, "0")[:width]
 
 
 def scenario():

@@ -127,7 +127,12 @@ async fn alert_test(ctx: &Ctx) -> ExitCode {
 /// The settings from the environment (`--dry-run` added), or exit code 2
 /// after saying what is wrong.
 fn load(dry_run: bool) -> Result<Settings, ExitCode> {
-    let mut settings = Settings::from_env().map_err(bad_input)?;
+    load_with(dry_run, &crate::config::HostDefaults::default())
+}
+
+/// [`load`] with what the host supplies for missing values.
+fn load_with(dry_run: bool, host: &crate::config::HostDefaults) -> Result<Settings, ExitCode> {
+    let mut settings = Settings::from_env_with(host).map_err(bad_input)?;
     settings.dry_run |= dry_run;
     Ok(settings)
 }
@@ -145,9 +150,7 @@ fn load_for_serve(dry_run: bool) -> Result<Settings, ExitCode> {
         project_id: project,
         secrets: Vec::new(),
     };
-    let mut settings = Settings::from_env_with(&host).map_err(bad_input)?;
-    settings.dry_run |= dry_run;
-    Ok(settings)
+    load_with(dry_run, &host)
 }
 
 /// The jobs' context for `settings`, or exit code 2 after saying why not.

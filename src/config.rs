@@ -190,6 +190,9 @@ pub struct Settings {
     pub reconcile: Reconcile,
     /// `WARDEN_RECONCILE_MAX`: the most revocations one run may make; above it, none.
     pub reconcile_max: usize,
+    /// `WARDEN_RECONCILE_GRACE_MINUTES`: how long an accepted connection must
+    /// have been found not allowed before it is revoked (0: at once).
+    pub reconcile_grace_minutes: u64,
     /// `WARDEN_MAX_CONNECTIONS_PER_ACCOUNT`: per service, accepted or creating.
     pub max_connections_per_account: Option<usize>,
     /// `WARDEN_PENDING_NOTICES`: announce connections left pending, once each.
@@ -258,6 +261,7 @@ impl Settings {
             max_response_mb: 16,
             reconcile: Reconcile::Off,
             reconcile_max: 5,
+            reconcile_grace_minutes: 60,
             max_connections_per_account: None,
             pending_notices: true,
             audit_description: false,
@@ -345,9 +349,10 @@ impl Settings {
             ),
             format!("not allowed:        {:?}", self.not_allowed).to_lowercase(),
             format!(
-                "judgement:          reconcile {} (at most {} per run), {} per account, pending notices {}, audit marks {}, schedule every {} min",
+                "judgement:          reconcile {} (at most {} per run, after {} min), {} per account, pending notices {}, audit marks {}, schedule every {} min",
                 format!("{:?}", self.reconcile).to_lowercase(),
                 self.reconcile_max,
+                self.reconcile_grace_minutes,
                 self.max_connections_per_account
                     .map_or("no limit".to_owned(), |n| format!("at most {n} connections")),
                 if self.pending_notices { "on" } else { "off" },

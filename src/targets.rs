@@ -29,6 +29,7 @@ use tracing::{info_span, Instrument};
 
 use crate::alerts::Sinks;
 use crate::config::{Credentials, Settings, Target};
+use crate::jobs::caps::{RunCaps, Seat};
 use crate::jobs::Ctx;
 use crate::report::{Report, TargetReport};
 use crate::vpcep::{
@@ -98,15 +99,22 @@ where
         .unwrap_or_else(|| Arc::new(Targets::new(ctx)));
     let mut set = JoinSet::new();
     let mut names = std::collections::HashMap::new();
-    for (index, state) in targets.0.iter().enumerate() {
-        if !only.is_empty() && !only.contains(&state.target.name) {
-            continue;
-        }
+    let chosen: Vec<(usize, &Arc<TargetState>)> = targets
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, state)| only.is_empty() || only.contains(&state.target.name))
+        .collect();
+    // The revoke and delete caps count across every target of this run.
+    let caps = RunCaps::new(chosen.len());
+    for (index, state) in chosen {
         let name = state.target.name.clone();
+        let seat = Seat::new(caps.clone(), &name);
         let (base, state, work) = (ctx.clone(), state.clone(), work.clone());
         let span = info_span!("target", name = %name);
-        let handle =
-            set.spawn(async move { (index, run_one(&base, &state, work).await) }.instrument(span));
+        let handle = set.spawn(
+            async move { (index, run_one(&base, &state, seat, work).await) }.instrument(span),
+        );
         names.insert(handle.id(), (index, name));
     }
     let mut done: Vec<(usize, TargetReport)> = Vec::new();
@@ -149,21 +157,29 @@ where
 
 /// One target's run: its context (credentials handed over first when it
 /// has an agency), the work, its entries stamped with its name.
-async fn run_one<F, Fut>(base: &Ctx, state: &TargetState, work: F) -> TargetReport
+async fn run_one<F, Fut>(
+    base: &Ctx,
+    state: &TargetState,
+    seat: Arc<Seat>,
+    work: F,
+) -> TargetReport
 where
     F: Fn(Ctx) -> Fut,
     Fut: Future<Output = Report>,
 {
     let started = Instant::now();
     let name = state.target.name.clone();
+    // Without a context the seat is dropped here: the target counts as not read.
     let mut report = match context(base, state).await {
         Ok(ctx) => {
+            let ctx = ctx.with_seat(seat);
             let calls_before = ctx.client.api_calls();
             let mut report = work(ctx.clone()).await;
             report.api_calls = ctx.client.api_calls().saturating_sub(calls_before);
             report
         }
         Err(failed) => {
+            drop(seat);
             let mut report = Report::new("tick", base.dry_run());
             report.error(failed.job, &failed.what, failed.message, failed.retryable);
             report

@@ -96,6 +96,7 @@ async fn reconcile_off_report_and_reject() {
         let emu = emulator(connections(), Options::default()).await;
         let mut s = settings(&emu);
         s.reconcile = mode;
+        s.reconcile_grace_minutes = 0;
         let ctx = ctx(s);
         let report = dispatch(&ctx, tick(&[Job::Approve])).await.report;
         assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -125,6 +126,7 @@ async fn reconcile_never_revokes_on_an_empty_allowlist() {
     let mut s = settings(&emu);
     s.allowed_domains.clear();
     s.reconcile = Reconcile::Reject;
+    s.reconcile_grace_minutes = 0;
     let ctx = ctx(s);
     let report = dispatch(&ctx, tick(&[Job::Approve])).await.report;
     assert_eq!(connection_statuses(&ctx, SERVICE).await["e-1"], "accepted");
@@ -141,6 +143,7 @@ async fn reconcile_over_its_cap_rejects_none_and_raises_a_critical_alert() {
     let emu = emulator(estate(connections), Options::default()).await;
     let mut s = settings(&emu);
     s.reconcile = Reconcile::Reject;
+    s.reconcile_grace_minutes = 0;
     s.reconcile_max = 2;
     let receiver = hook(&mut s).await;
     let ctx = ctx(s);
@@ -150,7 +153,7 @@ async fn reconcile_over_its_cap_rejects_none_and_raises_a_critical_alert() {
     assert_eq!(report.revoked.len(), 3);
     assert!(report.revoked.iter().all(|r| !r.rejected
         && r.reason
-            .contains("3 connections match, more than WARDEN_RECONCILE_MAX=2")));
+            .contains("3 connections are due across the run, more than WARDEN_RECONCILE_MAX=2")));
     let alert = report
         .alerts
         .iter()
@@ -231,7 +234,7 @@ async fn a_waiting_connection_is_announced_once_and_again_only_when_its_mark_is_
     let marked = descriptions(&ctx).await["e-waiting"].clone();
     assert!(marked.starts_with("vpcep-warden: announced "), "{marked:?}");
     ctx.client
-        .describe_connections(SERVICE, &[("e-waiting".into(), String::new())])
+        .describe_own_connections(SERVICE, &[("e-waiting".into(), String::new())])
         .await
         .unwrap();
     dispatch(&ctx, tick(&[Job::Approve])).await;

@@ -2,7 +2,9 @@
 //! problem reported with the variable's name and how to fix it, never with a
 //! secret's value.
 
-use super::values::{choice, http_url, is_plain_id, list, number, percent, text};
+use super::values::{
+    choice, http_url, is_near_service_whitelist, is_plain_id, list, number, percent, text,
+};
 use super::{
     AlertFormat, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings, WebhookAuth,
 };
@@ -68,6 +70,7 @@ struct Raw {
     warden_max_response_mb: Option<String>,
     warden_reconcile: Option<String>,
     warden_reconcile_max: Option<String>,
+    warden_reconcile_grace_minutes: Option<String>,
     warden_max_connections_per_account: Option<String>,
     warden_pending_notices: Option<String>,
     warden_audit_description: Option<String>,
@@ -218,6 +221,20 @@ fn smn_topic_urn(urn: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// Revoking after a grace period needs the first sighting of each
+/// connection to outlive the process: in the connection's description
+/// (`WARDEN_AUDIT_DESCRIPTION=on`). Without it, `WARDEN_RECONCILE=reject`
+/// is refused unless the grace period is 0.
+fn first_sightings_kept(s: &Settings) -> Result<(), ConfigError> {
+    if s.reconcile == Reconcile::Reject && s.reconcile_grace_minutes > 0 && !s.audit_description {
+        return Err(ConfigError::new(
+            "WARDEN_RECONCILE",
+            format!("WARDEN_RECONCILE=reject revokes a connection only once it has been found not allowed for WARDEN_RECONCILE_GRACE_MINUTES={}, which needs somewhere to remember the first sighting: set WARDEN_AUDIT_DESCRIPTION=on (the warden marks the connection's description), or WARDEN_RECONCILE_GRACE_MINUTES=0 to revoke at the first sighting", s.reconcile_grace_minutes),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `name` is one of [`KNOWN`] (in any case, as envy reads them).
 fn is_known(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
@@ -298,6 +315,7 @@ const KNOWN: &[&str] = &[
     "WARDEN_MAX_RESPONSE_MB",
     "WARDEN_RECONCILE",
     "WARDEN_RECONCILE_MAX",
+    "WARDEN_RECONCILE_GRACE_MINUTES",
     "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
     "WARDEN_PENDING_NOTICES",
     "WARDEN_AUDIT_DESCRIPTION",
@@ -379,10 +397,10 @@ impl Raw {
                 .map(|r| format!("https://smn.{r}.myhuaweicloud.com")),
         };
         let mut allowed_domains = list(self.warden_allowed_domains);
-        if let Some(near) = allowed_domains.iter().find(|d| {
-            *d != SERVICE_WHITELIST
-                && d.to_ascii_lowercase().replace(['_', ' '], "-") == SERVICE_WHITELIST
-        }) {
+        if let Some(near) = allowed_domains
+            .iter()
+            .find(|d| is_near_service_whitelist(d))
+        {
             return Err(ConfigError::new(
                 "WARDEN_ALLOWED_DOMAINS",
                 format!("WARDEN_ALLOWED_DOMAINS holds {near:?}: write it exactly {SERVICE_WHITELIST} to allow each service's whitelist (it is not an account ID)"),
@@ -440,7 +458,7 @@ impl Raw {
             1..=10_080,
         )?
         .unwrap_or(60);
-        Ok(Settings {
+        let settings = Settings {
             credentials,
             project_id,
             region,
@@ -548,6 +566,12 @@ impl Raw {
                 0..=10_000,
             )?
             .unwrap_or(5),
+            reconcile_grace_minutes: number(
+                "WARDEN_RECONCILE_GRACE_MINUTES",
+                self.warden_reconcile_grace_minutes,
+                0..=525_600,
+            )?
+            .unwrap_or(60),
             max_connections_per_account: number(
                 "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
                 self.warden_max_connections_per_account,
@@ -602,7 +626,9 @@ impl Raw {
             secrets_arn: text(self.warden_secrets_arn),
             iam_endpoint,
             targets,
-        })
+        };
+        first_sightings_kept(&settings)?;
+        Ok(settings)
     }
 
     /// Exactly one of the three ways to authenticate.

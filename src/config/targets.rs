@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::load::ConfigError;
-use super::values::{http_url, is_plain_id};
+use super::values::{http_url, is_near_service_whitelist, is_plain_id};
 use super::{NotAllowed, Settings, SERVICE_WHITELIST};
 
 const VARIABLE: &str = "WARDEN_TARGETS";
@@ -174,6 +174,12 @@ impl RawTarget {
             ));
         }
         if let Some(list) = &self.allowed_domains {
+            if let Some(near) = list.iter().find(|d| is_near_service_whitelist(d)) {
+                return Err(bad(
+                    "allowed_domains",
+                    format!("holds {near:?}: write it exactly {SERVICE_WHITELIST} to allow each service's whitelist (it is not an account ID)"),
+                ));
+            }
             if let Some(d) = list
                 .iter()
                 .find(|d| *d != SERVICE_WHITELIST && !is_plain_id(d))

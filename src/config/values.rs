@@ -119,3 +119,11 @@ pub(super) fn choice<T: Copy>(
             )
         })
 }
+
+/// Whether an allowlist entry is `service-whitelist` written another way
+/// (`SERVICE-WHITELIST`, `service_whitelist`): refused, never taken as an
+/// account ID.
+pub(super) fn is_near_service_whitelist(entry: &str) -> bool {
+    entry != super::SERVICE_WHITELIST
+        && entry.trim().to_ascii_lowercase().replace(['_', ' '], "-") == super::SERVICE_WHITELIST
+}

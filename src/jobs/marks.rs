@@ -2,23 +2,19 @@
 //! description when it accepts, rejects, announces or revokes it
 //! (`WARDEN_AUDIT_DESCRIPTION=on`). A mark is also the record that a pending
 //! connection was announced, so no state store is needed. A description the
-//! warden did not write is never overwritten.
+//! warden did not write is never overwritten: every write goes through
+//! [`crate::vpcep::Client::describe_own_connections`], which checks ownership
+//! when it writes.
 
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-/// Every mark starts with this.
-pub const PREFIX: &str = "vpcep-warden:";
+pub use crate::vpcep::MARK_PREFIX as PREFIX;
 
 /// The longest mark written, in characters (the API allows more).
 const MAX_CHARS: usize = 255;
 
-/// Whether the warden may write this description: empty, or one of its marks.
-pub fn is_ours(description: Option<&str>) -> bool {
-    description
-        .map(str::trim)
-        .is_none_or(|d| d.is_empty() || d.starts_with(PREFIX))
-}
+pub use crate::vpcep::is_own_description as is_ours;
 
 /// Whether the description says the connection was announced (or decided:
 /// a connection the warden rejected or revoked and that is pending again was
@@ -27,6 +23,27 @@ pub fn is_announced(description: Option<&str>) -> bool {
     description
         .map(str::trim)
         .is_some_and(|d| d.starts_with(&format!("{PREFIX} announced")))
+}
+
+/// What the mark of a first sighting says (see [`first_sighting`]).
+pub const FOUND_NOT_ALLOWED: &str = "found not allowed";
+
+/// When the connection was first found not allowed, from its description's
+/// mark: the minute written, rounded up (so a grace period is never cut short).
+pub fn first_sighting(description: Option<&str>) -> Option<OffsetDateTime> {
+    let rest = description?
+        .trim()
+        .strip_prefix(PREFIX)?
+        .trim_start()
+        .strip_prefix(FOUND_NOT_ALLOWED)?
+        .trim_start();
+    let when = rest.split(',').next()?.trim();
+    let at = time::PrimitiveDateTime::parse(
+        when,
+        format_description!("[year]-[month]-[day]T[hour]:[minute]Z"),
+    )
+    .ok()?;
+    Some(at.assume_utc() + time::Duration::minutes(1))
 }
 
 /// `vpcep-warden: {what} 2026-11-24T10:00Z, {why}`: without `<` or `>` (the
@@ -63,13 +80,12 @@ mod tests {
     }
 
     #[test]
-    fn only_empty_descriptions_and_marks_are_ours() {
-        assert!(is_ours(None));
-        assert!(is_ours(Some("  ")));
-        assert!(!is_ours(Some("billing contact: ops@example.com")));
-        assert!(is_announced(Some(
-            "vpcep-warden: announced 2026-11-24T10:00Z, x"
-        )));
+    fn a_first_sighting_reads_back_rounded_up_to_the_next_minute() {
+        let m = mark(FOUND_NOT_ALLOWED, datetime!(2026-11-24 10:00:31 UTC), "x");
+        assert_eq!(first_sighting(Some(&m)), Some(datetime!(2026-11-24 10:01 UTC)));
+        assert_eq!(first_sighting(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")), None);
+        assert_eq!(first_sighting(Some("ops: found not allowed 2026-11-24T10:00Z")), None);
+        assert!(is_announced(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")));
     }
 
     #[test]

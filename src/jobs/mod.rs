@@ -3,6 +3,7 @@
 //! after the plan.
 
 pub mod approve;
+pub mod caps;
 pub mod gc;
 pub mod marks;
 pub mod quota;
@@ -34,6 +35,8 @@ pub struct Ctx {
     /// State the layers above the jobs keep across warm invocations (the
     /// targets' clients and credentials), opaque to the jobs.
     kept: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
+    /// This run's place in the caps that count across every target.
+    pub seat: Arc<caps::Seat>,
 }
 
 impl Ctx {
@@ -56,6 +59,7 @@ impl Ctx {
             actions: Arc::new(Semaphore::new(2 * settings_concurrency)),
             services: Arc::new(OnceCell::new()),
             kept: Arc::new(OnceLock::new()),
+            seat: caps::Seat::alone(),
         }
     }
 
@@ -74,8 +78,14 @@ impl Ctx {
     pub fn for_one_run(&self) -> Self {
         Self {
             services: Arc::new(OnceCell::new()),
+            seat: caps::Seat::alone(),
             ..self.clone()
         }
+    }
+
+    /// The same context taking `seat` in a run of several targets.
+    pub fn with_seat(self, seat: Arc<caps::Seat>) -> Self {
+        Self { seat, ..self }
     }
 
     /// The project's endpoint services, listed once per run (a failed read

@@ -335,39 +335,6 @@ impl Client {
         }
     }
 
-    /// Sets the description of some connections of a service, in one request
-    /// (`PUT .../vpc-endpoint-services/{id}/connections/description`).
-    pub async fn describe_connections(
-        &self,
-        service_id: &str,
-        descriptions: &[(String, String)],
-    ) -> Result<(), ApiError> {
-        let target = format!(
-            "{} connection(s) of service {service_id}",
-            descriptions.len()
-        );
-        let segments = [
-            "vpc-endpoint-services",
-            service_id,
-            "connections",
-            "description",
-        ];
-        let connections: Vec<Value> = descriptions
-            .iter()
-            .map(|(id, description)| json!({"id": id, "description": description}))
-            .collect();
-        let body = json!({ "connections": connections });
-        self.request::<Value>(
-            "describe connections",
-            &target,
-            Method::PUT,
-            &segments,
-            Some(&body),
-        )
-        .await
-        .map(drop)
-    }
-
     /// The whitelist records of a service (all pages).
     pub async fn list_permissions(&self, service_id: &str) -> Result<Vec<Permission>, ApiError> {
         self.collect(

@@ -15,6 +15,7 @@ mod agency;
 mod auth;
 pub mod check;
 mod client;
+mod descriptions;
 mod error;
 mod lenient;
 mod models;
@@ -27,6 +28,7 @@ pub use agency::{
 };
 pub use check::{check, CheckError, CheckReport};
 pub use client::{Client, ClientOptions};
+pub use descriptions::{is_own_description, Described, MARK_PREFIX};
 pub use error::{ApiError, ApiErrorKind, DEADLINE_REASON};
 pub use models::{
     parse_time, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService, Permission,

@@ -157,12 +157,7 @@ where
 
 /// One target's run: its context (credentials handed over first when it
 /// has an agency), the work, its entries stamped with its name.
-async fn run_one<F, Fut>(
-    base: &Ctx,
-    state: &TargetState,
-    seat: Arc<Seat>,
-    work: F,
-) -> TargetReport
+async fn run_one<F, Fut>(base: &Ctx, state: &TargetState, seat: Arc<Seat>, work: F) -> TargetReport
 where
     F: Fn(Ctx) -> Fut,
     Fut: Future<Output = Report>,

@@ -13,6 +13,7 @@ mod jobs;
 mod judgement;
 mod logs;
 mod reliability;
+mod safety;
 mod scripted;
 mod secrets;
 mod serve;

@@ -43,6 +43,8 @@ struct Count {
     total: usize,
     incomplete: Vec<String>,
     alert_taken: bool,
+    /// Actions handed out by [`Seat::take`].
+    taken: usize,
 }
 
 /// The count of one cap across the targets of a run.
@@ -151,6 +153,18 @@ impl Seat {
             tally.offer(count, incomplete);
         }
         tally.verdict().await
+    }
+}
+
+impl Seat {
+    /// Takes up to `want` of the `max` actions the whole run may make, first
+    /// come first served (gc's `WARDEN_GC_OVER_LIMIT=partial`).
+    pub fn take(&self, cap: Cap, want: usize, max: usize) -> usize {
+        let tally = self.caps.tally(cap);
+        let mut c = tally.count.lock().unwrap_or_else(|e| e.into_inner());
+        let got = want.min(max.saturating_sub(c.taken));
+        c.taken += got;
+        got
     }
 }
 

@@ -14,6 +14,7 @@ use time::{Date, Duration, OffsetDateTime};
 use tokio::task::JoinSet;
 use tracing::info;
 
+use super::caps::Cap;
 use super::{Ctx, DEADLINE_REASON};
 use crate::alerts::Alert;
 use crate::config::GcOverLimit;
@@ -64,10 +65,14 @@ pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
         return Some(format!("tagged {}", rules.keep_tag));
     }
     let until_key = format!("{}-until", rules.keep_tag.trim());
-    if let Some(tag) = endpoint
+    // Every keep-until tag counts (keys differing only in case are all
+    // read): any value that is not a time keeps the endpoint, else the
+    // latest time does.
+    let mut latest: Option<(OffsetDateTime, &str)> = None;
+    for tag in endpoint
         .tags
         .iter()
-        .find(|t| t.key.trim().eq_ignore_ascii_case(&until_key))
+        .filter(|t| t.key.trim().eq_ignore_ascii_case(&until_key))
     {
         match keep_until(&tag.value) {
             None => {
@@ -76,11 +81,14 @@ pub fn refusal(endpoint: &Endpoint, rules: &Rules) -> Option<String> {
                     tag.value
                 ))
             }
-            Some(until) if rules.now < until => {
-                return Some(format!("tagged {until_key}: kept until {}", tag.value.trim()))
+            Some(until) if latest.is_none_or(|(l, _)| until > l) => {
+                latest = Some((until, tag.value.trim()))
             }
             Some(_) => {}
         }
+    }
+    if let Some((_, value)) = latest.filter(|(until, _)| rules.now < *until) {
+        return Some(format!("tagged {until_key}: kept until {value}"));
     }
     let Some(updated) = crate::vpcep::parse_time(&endpoint.updated_at) else {
         return Some(format!(
@@ -111,12 +119,26 @@ fn keep_until(value: &str) -> Option<OffsetDateTime> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()?;
-    Some(day.next_day()?.midnight().assume_utc())
+    // The last day there is (9999-12-31) has no next day: kept for good.
+    Some(
+        day.next_day()
+            .map_or(time::PrimitiveDateTime::MAX, |next| next.midnight())
+            .assume_utc(),
+    )
 }
 
-/// Plans a run over the listed endpoints. Only failed ones are considered; the
-/// others are not listed in the plan at all.
+/// Plans a run over the listed endpoints, as a run of this listing alone
+/// (the cap counting these endpoints only). Only failed ones are
+/// considered; the others are not listed in the plan at all.
 pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Plan {
+    let listed = eligible(endpoints, rules);
+    let count = listed.delete.len();
+    cap(listed, count, rules.max_deletes, rules)
+}
+
+/// Every listed endpoint that qualifies, in `delete`, oldest first; the
+/// cap not yet applied.
+pub fn eligible(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Plan {
     let mut plan = Plan::default();
     let mut eligible: Vec<(OffsetDateTime, Endpoint)> = Vec::new();
     for e in endpoints.into_iter().filter(|e| e.status == FAILED) {
@@ -133,33 +155,39 @@ pub fn plan(endpoints: impl IntoIterator<Item = Endpoint>, rules: &Rules) -> Pla
         }
     }
     eligible.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    let count = eligible.len();
-    if count > rules.max_deletes && rules.over_limit == GcOverLimit::Refuse {
-        plan.refused = Some(count);
-        plan.skip.extend(eligible.into_iter().map(|(_, e)| SkippedEntry {
-            endpoint_id: e.id,
-            reason: format!(
-                "{count} endpoints qualify, more than WARDEN_GC_MAX_DELETES={}: none is deleted (WARDEN_GC_OVER_LIMIT=refuse)",
-                rules.max_deletes
-            ),
-            target: None,
-        }));
+    plan.delete = eligible.into_iter().map(|(_, e)| e).collect();
+    plan
+}
+
+/// Applies `WARDEN_GC_MAX_DELETES` to a plan, given the `total` that
+/// qualify across the whole run (every target) and the `room` this plan may
+/// still use: over the cap, `refuse` deletes none; `partial` deletes up to
+/// `room`, oldest first.
+pub fn cap(mut plan: Plan, total: usize, room: usize, rules: &Rules) -> Plan {
+    let max = rules.max_deletes;
+    if total > max && rules.over_limit == GcOverLimit::Refuse {
+        plan.refused = Some(total);
+        let reason = format!(
+            "{total} endpoints qualify in this run, more than WARDEN_GC_MAX_DELETES={max}: none is deleted (WARDEN_GC_OVER_LIMIT=refuse)"
+        );
+        plan.skip.extend(
+            std::mem::take(&mut plan.delete)
+                .into_iter()
+                .map(|e| SkippedEntry {
+                    endpoint_id: e.id,
+                    reason: reason.clone(),
+                    target: None,
+                }),
+        );
         return plan;
     }
-    for (i, (_, e)) in eligible.into_iter().enumerate() {
-        if i < rules.max_deletes {
-            plan.delete.push(e);
-        } else {
-            plan.skip.push(SkippedEntry {
-                endpoint_id: e.id,
-                reason: format!(
-                    "over WARDEN_GC_MAX_DELETES={} for this run; left for the next",
-                    rules.max_deletes
-                ),
-                target: None,
-            });
-        }
-    }
+    let keep = plan.delete.len().min(room);
+    let rest = plan.delete.split_off(keep);
+    plan.skip.extend(rest.into_iter().map(|e| SkippedEntry {
+        endpoint_id: e.id,
+        reason: format!("over WARDEN_GC_MAX_DELETES={max} for this run; left for the next"),
+        target: None,
+    }));
     plan
 }
 
@@ -214,9 +242,21 @@ pub async fn run(ctx: &Ctx) -> Report {
         }
     };
     let rules = rules_of(ctx);
-    let plan = plan(listed, &rules);
+    let listed = eligible(listed, &rules);
+    // The cap counts across every target of the run.
+    let verdict = ctx.seat.offer(Cap::Delete, listed.delete.len(), None).await;
+    let room = match verdict.total > rules.max_deletes {
+        true => ctx
+            .seat
+            .take(Cap::Delete, listed.delete.len(), rules.max_deletes),
+        false => listed.delete.len(),
+    };
+    let plan = cap(listed, verdict.total, room, &rules);
     report.gc_skipped.extend(plan.skip);
     if let Some(count) = plan.refused {
+        if !verdict.alerts {
+            return report;
+        }
         let alert = Alert::refused(
             "gc_over_limit",
             ctx.client.project_id(),
@@ -226,10 +266,6 @@ pub async fn run(ctx: &Ctx) -> Report {
         let delivered = ctx.sinks.deliver("gc", &[alert], ctx.dry_run()).await;
         report.alerts.extend(delivered.alerts);
         report.errors.extend(delivered.errors);
-        return report;
-    }
-    if ctx.dry_run() {
-        report.deleted.extend(plan.delete.iter().map(deleted_entry));
         return report;
     }
     let mut set = JoinSet::new();
@@ -278,7 +314,8 @@ enum Outcome {
     Failed(String, ApiError),
 }
 
-/// Re-reads one endpoint and deletes it only if it still qualifies.
+/// Re-reads one endpoint and deletes it only if it still qualifies (a dry
+/// run re-reads too, and reports what the real run would delete).
 async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outcome {
     let current = match ctx.client.get_endpoint(&listed.id).await {
         Ok(e) => e,
@@ -307,6 +344,9 @@ async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outco
             reason: format!("changed since listing: {reason}"),
             target: None,
         });
+    }
+    if ctx.dry_run() {
+        return Outcome::Deleted(deleted_entry(&current));
     }
     match ctx.client.delete_endpoint(&current.id).await {
         Ok(()) => {

@@ -82,10 +82,21 @@ mod tests {
     #[test]
     fn a_first_sighting_reads_back_rounded_up_to_the_next_minute() {
         let m = mark(FOUND_NOT_ALLOWED, datetime!(2026-11-24 10:00:31 UTC), "x");
-        assert_eq!(first_sighting(Some(&m)), Some(datetime!(2026-11-24 10:01 UTC)));
-        assert_eq!(first_sighting(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")), None);
-        assert_eq!(first_sighting(Some("ops: found not allowed 2026-11-24T10:00Z")), None);
-        assert!(is_announced(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")));
+        assert_eq!(
+            first_sighting(Some(&m)),
+            Some(datetime!(2026-11-24 10:01 UTC))
+        );
+        assert_eq!(
+            first_sighting(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")),
+            None
+        );
+        assert_eq!(
+            first_sighting(Some("ops: found not allowed 2026-11-24T10:00Z")),
+            None
+        );
+        assert!(is_announced(Some(
+            "vpcep-warden: announced 2026-11-24T10:00Z, x"
+        )));
     }
 
     #[test]

@@ -96,8 +96,12 @@ mod tests {
     fn only_empty_descriptions_and_marks_are_ours() {
         assert!(is_own_description(None));
         assert!(is_own_description(Some("  ")));
-        assert!(is_own_description(Some("vpcep-warden: announced 2026-11-24T10:00Z, x")));
-        assert!(!is_own_description(Some("billing contact: ops@example.com")));
+        assert!(is_own_description(Some(
+            "vpcep-warden: announced 2026-11-24T10:00Z, x"
+        )));
+        assert!(!is_own_description(Some(
+            "billing contact: ops@example.com"
+        )));
         assert!(!is_own_description(Some("ops: vpcep-warden: keep")));
     }
 }

@@ -176,12 +176,26 @@ impl Client {
             let url = self.url(action, &target, segments, &query)?;
             let answer = self.call(action, &target, Method::GET, url, None).await?;
             let mut page: Value = self.decode(action, &target, &answer)?;
-            let items = match page.get_mut(key).map(Value::take) {
+            let items = page.get_mut(key).map(Value::take);
+            let count: Count = serde_json::from_value(page)
+                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
+            // An answer with neither the list nor a count of zero is no list
+            // at all: never read as an empty one (an empty whitelist decides).
+            let items = match items {
+                None | Some(Value::Null) if count.total_count != Some(0) => {
+                    return Err(ApiError::new(
+                        action,
+                        target,
+                        ApiErrorKind::InconsistentList {
+                            detail: format!(
+                                "the answer holds no `{key}` list and no total_count of 0"
+                            ),
+                        },
+                    ));
+                }
                 None | Some(Value::Null) => Value::Array(Vec::new()),
                 Some(items) => items,
             };
-            let count: Count = serde_json::from_value(page)
-                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
             let items: Vec<Value> = serde_json::from_value(items)
                 .map_err(|e| self.decode_error(action, &target, &answer, e))?;
             let listed = items.len() as u64;

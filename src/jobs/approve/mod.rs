@@ -369,4 +369,3 @@ async fn allowlist(
     }
     Ok(allow)
 }
-

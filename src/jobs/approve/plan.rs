@@ -120,6 +120,11 @@ pub fn plan(
             None => Decision::Leave(NO_ACCOUNT.to_owned()),
             Some(account) => match allow.judge(account) {
                 Verdict::Undecidable(why) => Decision::Leave(why),
+                Verdict::NotAllowed if allow.whitelist_on && allow.whitelist.is_empty() => {
+                    Decision::Leave(format!(
+                        "account {account:?} is not allowlisted, but the whitelist of service {service_id} has no records: left pending (a whitelist that empties is more often a glitch than a decision)"
+                    ))
+                }
                 Verdict::NotAllowed => not_allowed(format!(
                     "account {account:?} is not allowlisted (WARDEN_NOT_ALLOWED={})",
                     not_allowed_name(rules.not_allowed)
@@ -156,7 +161,12 @@ pub fn plan(
 
 /// Reconcile's part of the plan: the accepted connections of accounts that
 /// no rule allows, unless the allowlist itself looks wrong.
-fn plan_revocations(service_id: &str, connections: &[Connection], allow: &Allowlist, plan: &mut Plan) {
+fn plan_revocations(
+    service_id: &str,
+    connections: &[Connection],
+    allow: &Allowlist,
+    plan: &mut Plan,
+) {
     for c in connections.iter().filter(|c| c.status == "accepted") {
         let candidate = Candidate {
             service_id: service_id.to_owned(),

@@ -47,9 +47,7 @@ fn grace_of(c: &Candidate, grace: Duration, marked: bool, now: OffsetDateTime) -
     match marks::first_sighting(c.description.as_deref()) {
         Some(first) if first + grace <= now => Grace::Due,
         Some(first) => Grace::Waiting(first + grace),
-        None if marked && marks::is_ours(c.description.as_deref()) => {
-            Grace::FirstSeen(now + grace)
-        }
+        None if marked && marks::is_ours(c.description.as_deref()) => Grace::FirstSeen(now + grace),
         None => Grace::Unrecorded,
     }
 }
@@ -144,7 +142,10 @@ pub async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Vec<Alert> {
     }
     if let Some(reason) = refused {
         for (i, c) in due {
-            parts[i].report.revoked.push(entry(&c, false, reason.clone()));
+            parts[i]
+                .report
+                .revoked
+                .push(entry(&c, false, reason.clone()));
         }
         return alerts;
     }
@@ -153,7 +154,12 @@ pub async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Vec<Alert> {
 }
 
 /// Rejects the due connections (in a dry run: reports them as rejected).
-async fn reject_all(ctx: &Ctx, parts: &mut [Part], due: Vec<(usize, Candidate)>, now: OffsetDateTime) {
+async fn reject_all(
+    ctx: &Ctx,
+    parts: &mut [Part],
+    due: Vec<(usize, Candidate)>,
+    now: OffsetDateTime,
+) {
     let reason = format!("{WHY}; WARDEN_RECONCILE=reject");
     let mut set = JoinSet::new();
     for (i, c) in due {

@@ -159,7 +159,10 @@ mod tests {
         Allowlist {
             domains: domains.iter().map(|d| d.to_string()).collect(),
             whitelist_on: true,
-            whitelist: records.iter().map(|(p, t)| Record::parse(&perm(p, *t))).collect(),
+            whitelist: records
+                .iter()
+                .map(|(p, t)| Record::parse(&perm(p, *t)))
+                .collect(),
         }
     }
 
@@ -168,7 +171,10 @@ mod tests {
         let read = |p: &str, t: Option<&str>| Record::parse(&perm(p, t));
         assert_eq!(read("iam:domain::abc", None), Record::Account("abc".into()));
         assert_eq!(read("IAM:DOMAIN::abc", None), Record::Account("abc".into()));
-        assert_eq!(read(" abc ", Some("domainId")), Record::Account("abc".into()));
+        assert_eq!(
+            read(" abc ", Some("domainId")),
+            Record::Account("abc".into())
+        );
         assert_eq!(read("*", None), Record::Everyone);
         assert_eq!(read("iam:domain::*", None), Record::Everyone);
         assert_eq!(
@@ -193,7 +199,11 @@ mod tests {
         assert!(matches!(a.judge("abc123"), Verdict::Allowed(_)));
         assert!(matches!(a.judge("Def456"), Verdict::Allowed(_)));
         for near in ["abc12", "abc1234", "ABC123", " abc123", "xabc123"] {
-            assert_eq!(a.judge(near), Verdict::NotAllowed, "{near:?} must not match");
+            assert_eq!(
+                a.judge(near),
+                Verdict::NotAllowed,
+                "{near:?} must not match"
+            );
         }
         assert!(matches!(a.judge("def456"), Verdict::Undecidable(_)));
     }

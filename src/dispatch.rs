@@ -113,14 +113,22 @@ async fn connections(ctx: &Ctx, records: Vec<crate::events::Record>) -> Outcome 
     }
     // Repeated notices (an SQS batch, a re-delivered SNS message) are worked
     // once; each record still succeeds or fails with the work that covers it.
-    let (unique, covering) = approve::distinct(&notices);
-    let parts = approve::run_all(ctx, unique).await;
+    // With targets, each notice is worked in the target holding its service.
+    let (parts, covering) = if targets::configured(ctx) {
+        let routed = targets::connections(ctx, notices).await;
+        (routed.reports, routed.covering)
+    } else {
+        let (unique, covering) = approve::distinct(&notices);
+        (approve::run_all(ctx, unique).await, covering)
+    };
     for (&part, id) in covering.iter().zip(ids) {
         if !parts[part].is_clean() {
             failed_records.extend(id);
         }
     }
     for part in parts {
+        // A target's own requests (with targets) are counted in its reports.
+        report.api_calls += part.api_calls;
         report.merge(part);
     }
     Outcome {

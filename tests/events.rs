@@ -77,6 +77,7 @@ fn notice(service: &str, endpoint: Option<u8>) -> Notice {
     Notice {
         service_id: service.to_owned(),
         endpoint_id: endpoint.map(ep),
+        target: None,
     }
 }
 

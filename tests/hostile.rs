@@ -297,6 +297,7 @@ async fn a_batch_repeating_notices_acts_once_and_answers_every_record() {
         notice: Ok(Notice {
             service_id: helpers::SERVICE.into(),
             endpoint_id: endpoint.map(str::to_owned),
+            target: None,
         }),
     };
     let records = vec![

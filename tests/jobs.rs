@@ -64,6 +64,7 @@ async fn a_connection_event_for_an_accepted_endpoint_changes_nothing() {
     let notice = Notice {
         service_id: SERVICE.into(),
         endpoint_id: Some("e-accepted".into()),
+        target: None,
     };
     let out = dispatch(
         &ctx,
@@ -97,6 +98,7 @@ async fn a_connection_event_decides_only_the_named_endpoint() {
     let notice = Notice {
         service_id: SERVICE.into(),
         endpoint_id: Some("e-allowed-2".into()),
+        target: None,
     };
     let report = dispatch(
         &ctx,

@@ -13,6 +13,7 @@ mod jobs;
 mod judgement;
 mod logs;
 mod reliability;
+mod routing;
 mod safety;
 mod scripted;
 mod secrets;

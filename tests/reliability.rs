@@ -215,6 +215,7 @@ async fn an_sqs_batch_reports_exactly_the_failed_records() {
             notice: Ok(Notice {
                 service_id: format!("5e000000-0000-4000-8000-00000000000{}", i % SERVICES),
                 endpoint_id: Some(format!("e-{}-{:03}", i % SERVICES, 3 * (i + 1))),
+                target: None,
             }),
         })
         .collect();
@@ -230,6 +231,7 @@ async fn an_sqs_batch_reports_exactly_the_failed_records() {
         notice: Ok(Notice {
             service_id: "5e000000-0000-4000-8000-0000000000ff".into(),
             endpoint_id: None,
+            target: None,
         }),
     });
     let out = dispatch(&ctx, Trigger::Connections(records)).await;

@@ -355,15 +355,22 @@ impl Raw {
             Some(value) => super::targets::parse(&value)?,
             None => Vec::new(),
         };
+        // With targets, only a project set on purpose becomes one more target
+        // (not the host's own, such as FunctionGraph's RUNTIME_PROJECT_ID).
+        let host_project = match targets.is_empty() {
+            true => text(host.project_id.clone()),
+            false => None,
+        };
         let project_id = text(self.huaweicloud_sdk_project_id)
-            .or_else(|| text(host.project_id.clone()))
+            .or(host_project)
+            .or_else(|| targets.first().map(|_| String::new()))
             .ok_or_else(|| {
                 ConfigError::new(
                     "HUAWEICLOUD_SDK_PROJECT_ID",
-                    "HUAWEICLOUD_SDK_PROJECT_ID is required: set it to the project whose endpoint services are managed",
+                    "HUAWEICLOUD_SDK_PROJECT_ID is required: set it to the project whose endpoint services are managed (or list targets in WARDEN_TARGETS)",
                 )
             })?;
-        if !is_plain_id(&project_id) {
+        if !project_id.is_empty() && !is_plain_id(&project_id) {
             return Err(ConfigError::new(
                 "HUAWEICLOUD_SDK_PROJECT_ID",
                 format!("HUAWEICLOUD_SDK_PROJECT_ID must be a project ID (letters, digits, - and _), got {project_id:?}"),
@@ -382,6 +389,8 @@ impl Raw {
             Some(url) => http_url("WARDEN_VPCEP_ENDPOINT", &url)?,
             None => match &region {
                 Some(r) => format!("https://vpcep.{r}.myhuaweicloud.com"),
+                // With targets alone, the first one stands for the warden's own identity.
+                None if project_id.is_empty() => targets[0].vpcep_endpoint.clone(),
                 None => {
                     return Err(ConfigError::new(
                         "WARDEN_VPCEP_ENDPOINT",
@@ -458,6 +467,12 @@ impl Raw {
             1..=10_080,
         )?
         .unwrap_or(60);
+        let (project_id, targets) = super::targets::with_top_level(
+            targets,
+            project_id,
+            region.as_deref(),
+            &vpcep_endpoint,
+        )?;
         let settings = Settings {
             credentials,
             project_id,

@@ -236,6 +236,55 @@ impl RawTarget {
     }
 }
 
+/// The name the top-level project takes among the targets.
+pub const TOP_LEVEL: &str = "default";
+
+/// Adds the top-level project (`HUAWEICLOUD_SDK_PROJECT_ID`, when given
+/// beside `WARDEN_TARGETS`) as one more target named [`TOP_LEVEL`], unless a
+/// target already names that project at that endpoint. Without it, the
+/// first target's project stands for the warden's own (its identity: agency
+/// hand-offs, SMN); the jobs then run in the targets only. Returns the
+/// project that stands for the warden's own and the targets.
+pub(super) fn with_top_level(
+    mut targets: Vec<Target>,
+    project_id: String,
+    region: Option<&str>,
+    vpcep_endpoint: &str,
+) -> Result<(String, Vec<Target>), ConfigError> {
+    let Some(first) = targets.first() else {
+        return Ok((project_id, targets));
+    };
+    if project_id.is_empty() {
+        return Ok((first.project_id.clone(), targets));
+    }
+    let listed = targets
+        .iter()
+        .any(|t| t.project_id == project_id && t.vpcep_endpoint == vpcep_endpoint);
+    if !listed {
+        if targets.iter().any(|t| t.name == TOP_LEVEL) {
+            return Err(ConfigError::new(
+                VARIABLE,
+                format!("{VARIABLE}: a target is named {TOP_LEVEL:?}, the name HUAWEICLOUD_SDK_PROJECT_ID takes as a target: rename it, or unset HUAWEICLOUD_SDK_PROJECT_ID"),
+            ));
+        }
+        targets.push(Target {
+            name: TOP_LEVEL.to_owned(),
+            region: region.unwrap_or_default().to_owned(),
+            project_id: project_id.clone(),
+            vpcep_endpoint: vpcep_endpoint.to_owned(),
+            domain_id: None,
+            domain_name: None,
+            agency: None,
+            allowed_domains: None,
+            service_ids: None,
+            not_allowed: None,
+            quota_warn_percent: None,
+            quota_critical_percent: None,
+        });
+    }
+    Ok((project_id, targets))
+}
+
 /// `cn-north-4`, `ap-southeast-1`, `la-south-2`: lower-case words and a number.
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();

@@ -89,6 +89,10 @@ pub struct Notice {
     /// The connecting endpoint; absent means every pending connection of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
+    /// The target of `WARDEN_TARGETS` that holds the service, when the
+    /// sender knows it; else the warden finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// One message of a batch (an SQS, SNS or SMN record, or a single webhook body).

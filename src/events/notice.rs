@@ -38,6 +38,9 @@ pub(crate) fn notice_from_value(value: &Value) -> Result<Notice, Cause> {
     if let Some(endpoint_id) = &notice.endpoint_id {
         check_id("endpoint_id", endpoint_id)?;
     }
+    if let Some(target) = &notice.target {
+        check_id("target", target)?;
+    }
     Ok(notice)
 }
 
@@ -119,6 +122,7 @@ pub(crate) fn notice_from_trace(value: &Value) -> Result<Notice, Cause> {
     let notice = Notice {
         service_id,
         endpoint_id,
+        target: None,
     };
     check_id("endpoint_service_id", &notice.service_id)?;
     if let Some(endpoint_id) = &notice.endpoint_id {

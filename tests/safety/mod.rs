@@ -2,7 +2,7 @@
 //! targets: each case of the safety invariants (design.md, section 6), then
 //! property tests over random estates that check them all after every run.
 
-mod model;
+pub mod model;
 mod props;
 
 use std::collections::BTreeMap;
@@ -420,6 +420,7 @@ async fn a_tick_and_a_notice_at_once_never_accept_past_the_per_account_limit() {
         notice: Ok(Notice {
             service_id: "svc".into(),
             endpoint_id: Some("e-2".into()),
+            target: None,
         }),
     }]);
     let (a, b) = tokio::join!(

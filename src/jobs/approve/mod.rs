@@ -66,6 +66,7 @@ pub async fn sweep(ctx: &Ctx) -> Report {
     let notices = services.into_iter().map(|service_id| Notice {
         service_id,
         endpoint_id: None,
+        target: None,
     });
     for part in run(ctx, notices.collect(), true).await {
         report.merge(part);
@@ -97,6 +98,7 @@ pub fn distinct(notices: &[Notice]) -> (Vec<Notice>, Vec<usize>) {
                 unique.push(Notice {
                     service_id: key.0,
                     endpoint_id: key.1,
+                    target: None,
                 });
                 unique.len() - 1
             })

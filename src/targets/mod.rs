@@ -18,6 +18,10 @@
 //! temporary credentials, what each target's sinks sent) lives in the
 //! base context ([`Ctx::kept`]).
 
+mod route;
+
+pub use route::{connections, Routed};
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +51,8 @@ struct TargetState {
     sinks: Sinks,
     /// The agency's temporary credentials, while fresh.
     agency: Mutex<Option<TemporaryCredentials>>,
+    /// The ids of its endpoint services, as last listed (to route events).
+    services: Mutex<Option<std::collections::HashSet<String>>>,
 }
 
 /// Every target of the settings, in their order.
@@ -73,6 +79,7 @@ impl Targets {
                     target: target.clone(),
                     settings,
                     agency: Mutex::new(None),
+                    services: Mutex::new(None),
                 })
             })
             .collect();

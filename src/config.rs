@@ -6,11 +6,16 @@
 
 use std::fmt;
 
+mod error;
 mod load;
 mod targets;
 mod values;
 
-pub use load::{ConfigError, HostDefaults, SERVICE_WHITELIST};
+pub use error::ConfigError;
+pub use load::HostDefaults;
+
+/// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
+pub const SERVICE_WHITELIST: &str = "service-whitelist";
 pub use targets::{Agency, AgencyDomain, Target};
 
 /// A secret value (SK, token, password, webhook secret). `Debug` and `Display`

@@ -6,31 +6,9 @@ use super::values::{
     choice, http_url, is_near_service_whitelist, is_plain_id, list, number, percent, text,
 };
 use super::{
-    AlertFormat, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings, WebhookAuth,
+    AlertFormat, ConfigError, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings,
+    WebhookAuth, SERVICE_WHITELIST,
 };
-
-/// A setting that is missing or invalid: names the variable and how to fix it.
-/// Never contains a secret's value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ConfigError {
-    variable: &'static str,
-    message: String,
-}
-
-impl ConfigError {
-    pub(super) fn new(variable: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            variable,
-            message: message.into(),
-        }
-    }
-
-    /// The variable at fault (the first one, when several are involved).
-    pub fn variable(&self) -> &str {
-        self.variable
-    }
-}
 
 /// The raw variables, as envy reads them (names lower-cased).
 #[derive(serde::Deserialize, Default)]
@@ -101,9 +79,6 @@ pub struct HostDefaults {
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
 const MAX_GC_MIN_AGE_MINUTES: u64 = 525_600;
-
-/// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
-pub const SERVICE_WHITELIST: &str = "service-whitelist";
 
 impl Settings {
     /// Reads and validates the settings from the process environment.

@@ -5,8 +5,8 @@
 
 use serde::Deserialize;
 
-use super::load::ConfigError;
 use super::values::{http_url, is_near_service_whitelist, is_plain_id};
+use super::ConfigError;
 use super::{NotAllowed, Settings, SERVICE_WHITELIST};
 
 const VARIABLE: &str = "WARDEN_TARGETS";

@@ -250,6 +250,85 @@ impl Report {
     }
 }
 
+/// How many ids of each list, and how many errors, a [`Report::summary`] keeps.
+pub const SUMMARY_FIRST: usize = 5;
+
+/// The longest error message a [`Report::summary`] keeps, in characters.
+const SUMMARY_MESSAGE_CHARS: usize = 300;
+
+impl Report {
+    /// A bounded summary of the report, for callers that cannot take a
+    /// report of any size (a Step Functions state holds at most 256 KiB):
+    /// the count of each list with its first ids, the first errors (messages
+    /// cut short), the calls and the time, and the same per target. Its
+    /// size does not grow with the estate, only with the number of targets.
+    pub fn summary(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        fn list<'a>(ids: impl ExactSizeIterator<Item = &'a str>) -> Value {
+            let count = ids.len();
+            let first: Vec<&str> = ids.take(SUMMARY_FIRST).collect();
+            json!({"count": count, "first": first})
+        }
+        let mut out = Map::new();
+        out.insert("trigger".into(), json!(self.trigger));
+        out.insert("dry_run".into(), json!(self.dry_run));
+        out.insert(
+            "approved".into(),
+            list(self.approved.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert(
+            "rejected".into(),
+            list(self.rejected.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert(
+            "left_pending".into(),
+            list(self.left_pending.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert(
+            "revoked".into(),
+            list(self.revoked.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert(
+            "deleted".into(),
+            list(self.deleted.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert(
+            "gc_skipped".into(),
+            list(self.gc_skipped.iter().map(|e| e.endpoint_id.as_str())),
+        );
+        out.insert("alerts".into(), json!(self.alerts.len()));
+        let errors: Vec<Value> = self
+            .errors
+            .iter()
+            .take(SUMMARY_FIRST)
+            .map(|e| {
+                let message: String = e.message.chars().take(SUMMARY_MESSAGE_CHARS).collect();
+                json!({"job": e.job, "target": e.target, "message": message, "retryable": e.retryable})
+            })
+            .collect();
+        out.insert(
+            "errors".into(),
+            json!({"count": self.errors.len(), "first": errors}),
+        );
+        out.insert("api_calls".into(), json!(self.api_calls));
+        out.insert("duration_ms".into(), json!(self.duration_ms));
+        if !self.targets.is_empty() {
+            let targets: Vec<Value> = self
+                .targets
+                .iter()
+                .map(|t| {
+                    let mut one = t.report.summary();
+                    one["name"] = json!(t.name);
+                    one["finished"] = json!(t.finished);
+                    one
+                })
+                .collect();
+            out.insert("targets".into(), Value::Array(targets));
+        }
+        Value::Object(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use vpcep_warden::config::Settings;
 use vpcep_warden::dispatch::dispatch;
 use vpcep_warden::events::{Notice, Record, Trigger};
 use vpcep_warden::jobs::Ctx;
+use vpcep_warden::runtime::{invoke, Answer};
 
 use crate::safety::model::{Change, Estate, Model, Service};
 use crate::safety::{conn, GOOD, PROJECTS, STRANGER};
@@ -128,4 +129,53 @@ async fn a_notice_naming_an_unknown_target_is_refused_and_nothing_is_done() {
     let error = &out.report.errors[0];
     assert!(error.message.contains("\"nope\""), "{error:?}");
     assert!(!error.retryable, "refused, not retried");
+}
+
+#[tokio::test]
+async fn the_state_machine_gets_a_bounded_summary_and_names_with_spaces_are_trimmed() {
+    let pending = (0..1500)
+        .map(|i| {
+            conn(
+                &format!("e-{i:04}"),
+                Some(STRANGER),
+                "pendingAcceptance",
+                None,
+            )
+        })
+        .collect();
+    let model = Model::start(BTreeMap::from([
+        (
+            PROJECTS[0].to_owned(),
+            Estate {
+                services: vec![Service {
+                    id: "svc-a".into(),
+                    connections: pending,
+                    ..Service::default()
+                }],
+                ..Estate::default()
+            },
+        ),
+        (PROJECTS[1].to_owned(), Estate::default()),
+    ]))
+    .await;
+    let ctx = Ctx::new(settings(&model)).unwrap();
+    let tick = |answer: &str| {
+        json!({"warden": "tick", "jobs": ["approve"], "targets": [" a"], "answer": answer})
+            .to_string()
+    };
+    let Answer::Value(full) = invoke(&ctx, tick("report").as_bytes()).await else {
+        panic!("a clean tick answers its report");
+    };
+    let Answer::Value(summary) = invoke(&ctx, tick("summary").as_bytes()).await else {
+        panic!("a clean tick answers its summary");
+    };
+    let (full, short) = (full.to_string().len(), summary.to_string().len());
+    assert!(full > 200_000, "the report holds every entry: {full} bytes");
+    assert!(short < 4_000, "the summary is bounded: {short} bytes");
+    assert_eq!(summary["targets"][0]["name"], "a");
+    assert_eq!(summary["left_pending"]["count"], 1500);
+    assert_eq!(
+        summary["left_pending"]["first"].as_array().unwrap().len(),
+        5
+    );
 }

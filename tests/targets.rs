@@ -412,7 +412,11 @@ fn the_sam_state_machine_ticks_each_of_the_target_names() {
         "targets.$: States.Array($.target)",
         "Retry:",
         "Catch:",
-        "ResultPath: $.results",
+        // A Distributed Map: no limit of 40 parallel iterations; each
+        // target's bounded summary stays in its child execution.
+        "Mode: DISTRIBUTED",
+        "answer: summary",
+        "ResultPath: null",
         "Schedule: rate(5 minutes)",
         "Schedule: rate(1 hour)",
     ] {

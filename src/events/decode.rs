@@ -103,10 +103,27 @@ fn direct(event: &Map<String, Value>, settings: &Settings) -> Result<Decoded, Ev
         reply: Reply::Report,
     };
     match event.get("warden").and_then(Value::as_str) {
-        Some("tick") => Ok(decoded(Trigger::Tick {
-            jobs: jobs(event.get("jobs"), ORIGIN)?,
-            targets: targets(event.get("targets"), settings, ORIGIN)?,
-        })),
+        Some("tick") => {
+            let reply = match event.get("answer").and_then(Value::as_str) {
+                None | Some("report") => Reply::Report,
+                Some("summary") => Reply::Summary,
+                Some(_) => {
+                    return Err(EventError::malformed(
+                        ORIGIN,
+                        Reply::Report,
+                        "\"answer\": \"report\" (the default) or \"summary\"",
+                        None,
+                    ))
+                }
+            };
+            Ok(Decoded {
+                reply,
+                ..decoded(Trigger::Tick {
+                    jobs: jobs(event.get("jobs"), ORIGIN)?,
+                    targets: targets(event.get("targets"), settings, ORIGIN)?,
+                })
+            })
+        }
         Some("connection") => {
             let notice = notice_from_value(&Value::Object(event.clone())).map_err(|cause| {
                 EventError::malformed(
@@ -184,8 +201,10 @@ pub(crate) fn targets(
     }
     let mut named: Vec<String> = Vec::new();
     for item in items {
+        // `"a, b"` split on commas (as the state machine does) leaves spaces: trimmed.
         let name = item
             .as_str()
+            .map(str::trim)
             .ok_or_else(|| invalid(format!("{} is not a name", describe(item))))?;
         if !settings.targets.iter().any(|t| t.name == name) {
             let known: Vec<&str> = settings.targets.iter().map(|t| t.name.as_str()).collect();

@@ -128,6 +128,9 @@ pub enum Reply {
     HttpV1,
     /// An SQS partial batch response (`batchItemFailures`).
     Sqs,
+    /// A bounded summary of the report (a direct tick with `"answer":
+    /// "summary"`, as the Step Functions state machine sends it).
+    Summary,
 }
 
 /// A decoded event.

@@ -35,7 +35,8 @@ pub fn answer(reply: Reply, outcome: &Outcome) -> Answer {
     let report = serde_json::to_value(&outcome.report).expect("a report always serializes");
     match reply {
         Reply::Report if outcome.report.is_clean() => Answer::Value(report),
-        Reply::Report => Answer::Failed(failure_message(outcome)),
+        Reply::Summary if outcome.report.is_clean() => Answer::Value(outcome.report.summary()),
+        Reply::Report | Reply::Summary => Answer::Failed(failure_message(reply, outcome)),
         Reply::HttpV1 | Reply::HttpV2 => {
             Answer::Value(http_response(reply, http_status(&outcome.report), &report))
         }
@@ -107,12 +108,19 @@ fn to_value(answer: &impl serde::Serialize) -> Value {
 /// The largest report carried whole in a failed invocation's error message.
 const MAX_REPORT_IN_ERROR: usize = 256 * 1024;
 
-fn failure_message(outcome: &Outcome) -> String {
+fn failure_message(reply: Reply, outcome: &Outcome) -> String {
     let errors = &outcome.report.errors;
     let first = errors
         .first()
         .map(|e| format!(": {} {}: {}", e.job, e.target, e.message))
         .unwrap_or_default();
+    if reply == Reply::Summary {
+        let summary = outcome.report.summary();
+        return format!(
+            "{} action(s) failed{first}; summary: {summary}",
+            errors.len()
+        );
+    }
     let report = outcome.report.to_json_line();
     let report = if report.len() <= MAX_REPORT_IN_ERROR {
         report

@@ -281,6 +281,17 @@ async fn a_failed_list_or_whitelist_read_anywhere_in_the_run_revokes_nothing() {
     }
 }
 
+/// Rejecting and revoking at once, allowing the services' whitelists and one
+/// account that no connection has.
+fn whitelist_settings(model: &Model) -> Settings {
+    let mut extra = REJECT_AT_ONCE.to_vec();
+    extra.push((
+        "WARDEN_ALLOWED_DOMAINS",
+        "service-whitelist,dddddddddddddddddddddddddddddddd",
+    ));
+    settings(model, 1, &extra)
+}
+
 #[tokio::test]
 async fn whitelist_records_in_every_documented_form_protect_their_accounts() {
     const W: &str = "cccccccccccccccccccccccccccccccc";
@@ -305,12 +316,7 @@ async fn whitelist_records_in_every_documented_form_protect_their_accounts() {
         );
         s.permissions = permissions;
         let model = Model::start(one(vec![s])).await;
-        let mut extra = REJECT_AT_ONCE.to_vec();
-        extra.push((
-            "WARDEN_ALLOWED_DOMAINS",
-            "service-whitelist,dddddddddddddddddddddddddddddddd",
-        ));
-        let report = run(settings(&model, 1, &extra), tick(&[Job::Approve])).await;
+        let report = run(whitelist_settings(&model), tick(&[Job::Approve])).await;
         let rejected: Vec<_> = actions(&model)
             .into_iter()
             .filter(|(_, a)| a == "reject")
@@ -321,12 +327,7 @@ async fn whitelist_records_in_every_documented_form_protect_their_accounts() {
     let mut s = service("svc", vec![conn("e-accepted", Some(W), "accepted", None)]);
     s.permissions_missing = true;
     let model = Model::start(one(vec![s])).await;
-    let mut extra = REJECT_AT_ONCE.to_vec();
-    extra.push((
-        "WARDEN_ALLOWED_DOMAINS",
-        "service-whitelist,dddddddddddddddddddddddddddddddd",
-    ));
-    let report = run(settings(&model, 1, &extra), tick(&[Job::Approve])).await;
+    let report = run(whitelist_settings(&model), tick(&[Job::Approve])).await;
     assert!(actions(&model).is_empty());
     assert!(
         report.errors[0].message.contains("permissions"),

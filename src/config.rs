@@ -18,6 +18,18 @@ pub use load::HostDefaults;
 pub const SERVICE_WHITELIST: &str = "service-whitelist";
 pub use targets::{Agency, AgencyDomain, Target};
 
+/// The FunctionGraph function a fan-out tick invokes asynchronously, once
+/// per target (`WARDEN_FUNCTION_URN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanOut {
+    /// `urn:fss:REGION:PROJECT:function:APP:NAME:VERSION`.
+    pub function_urn: String,
+    /// The project in the URN (the API's path names it).
+    pub project_id: String,
+    /// The FunctionGraph API's base URL.
+    pub endpoint: String,
+}
+
 /// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
 /// print `<redacted>`; the value is reached only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -222,6 +234,8 @@ pub struct Settings {
     /// credentials were read from at start (through the Parameters and
     /// Secrets Lambda Extension).
     pub secrets_arn: Option<String>,
+    /// `WARDEN_FUNCTION_URN`: where a fan-out tick hands each target its own invocation.
+    pub fan_out: Option<FanOut>,
     /// `WARDEN_IAM_ENDPOINT` when the credentials are AK/SK or a token: where
     /// agencies of [`Target`]s are assumed (else `https://iam.myhuaweicloud.com`).
     pub iam_endpoint: Option<String>,
@@ -277,6 +291,7 @@ impl Settings {
             alert_repeat_hours: 24,
             quota_schedule_minutes: 60,
             secrets_arn: None,
+            fan_out: None,
             iam_endpoint: None,
             targets: Vec::new(),
         }

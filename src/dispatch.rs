@@ -43,6 +43,16 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
                 failed_records: Vec::new(),
             }
         }
+        Trigger::FanOut { jobs, targets } => {
+            let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
+            let span = info_span!("fanout", jobs = %names.join(","), targets = %targets.join(","));
+            Outcome {
+                report: targets::fan_out(ctx, &jobs, &targets)
+                    .instrument(span)
+                    .await,
+                failed_records: Vec::new(),
+            }
+        }
         Trigger::Connections(records) => {
             let span = info_span!(
                 "connections",

@@ -150,6 +150,17 @@ pub struct Report {
     /// One report per target, when `WARDEN_TARGETS` is set (absent otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetReport>,
+    /// The targets a fan-out tick handed an invocation of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed_off: Vec<HandOffEntry>,
+}
+
+/// A target handed its own invocation by a fan-out tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOffEntry {
+    pub target: String,
+    /// The asynchronous invocation's id (empty in a dry run).
+    pub request_id: String,
 }
 
 /// What one target's run did: its name and the usual lists and counts.
@@ -180,6 +191,7 @@ impl Report {
             api_calls: 0,
             duration_ms: 0,
             targets: Vec::new(),
+            handed_off: Vec::new(),
         }
     }
 
@@ -237,6 +249,7 @@ impl Report {
         self.quotas.extend(part.quotas);
         self.alerts.extend(part.alerts);
         self.errors.extend(part.errors);
+        self.handed_off.extend(part.handed_off);
     }
 
     /// The report as one JSON line.
@@ -297,6 +310,12 @@ impl Report {
             list(self.gc_skipped.iter().map(|e| e.endpoint_id.as_str())),
         );
         out.insert("alerts".into(), json!(self.alerts.len()));
+        if !self.handed_off.is_empty() {
+            out.insert(
+                "handed_off".into(),
+                list(self.handed_off.iter().map(|h| h.target.as_str())),
+            );
+        }
         let errors: Vec<Value> = self
             .errors
             .iter()

@@ -12,6 +12,7 @@ use vpcep_warden::runtime::{invoke, Answer};
 
 use crate::safety::model::{Change, Estate, Model, Service};
 use crate::safety::{conn, GOOD, PROJECTS, STRANGER};
+use crate::scripted::{Reply, TestServer};
 
 /// Project 0 holds `svc-a`, project 1 `svc-b`; each has a pending
 /// connection of `STRANGER`.
@@ -177,5 +178,99 @@ async fn the_state_machine_gets_a_bounded_summary_and_names_with_spaces_are_trim
     assert_eq!(
         summary["left_pending"]["first"].as_array().unwrap().len(),
         5
+    );
+}
+
+#[tokio::test]
+async fn a_fan_out_tick_hands_each_target_an_asynchronous_invocation_of_its_own() {
+    let model = two_projects().await;
+    let functiongraph = TestServer::start(|seen| {
+        let target = seen.json()["targets"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Reply::json(202, json!({"request_id": format!("req-{target}")}))
+    })
+    .await;
+    let urn = format!(
+        "urn:fss:cn-north-4:{}:function:default:vpcep-warden:latest",
+        PROJECTS[2]
+    );
+    let mut vars = vec![
+        ("HUAWEICLOUD_SDK_AK", "TESTAKEXAMPLE0000001".to_owned()),
+        (
+            "HUAWEICLOUD_SDK_SK",
+            "test-sk-must-never-leak-9f3a".to_owned(),
+        ),
+        ("WARDEN_FUNCTION_URN", urn.clone()),
+        ("WARDEN_FUNCTIONGRAPH_ENDPOINT", functiongraph.url.clone()),
+    ];
+    let s = settings(&model);
+    vars.push((
+        "WARDEN_TARGETS",
+        json!([
+            {"name": "a", "region": "cn-north-4", "project_id": PROJECTS[0], "vpcep_endpoint": s.targets[0].vpcep_endpoint},
+            {"name": "b", "region": "cn-north-4", "project_id": PROJECTS[1], "vpcep_endpoint": s.targets[1].vpcep_endpoint}
+        ])
+        .to_string(),
+    ));
+    let s = Settings::from_vars(vars.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap();
+    let ctx = Ctx::new(s).unwrap();
+    let fanout = json!({"warden": "fanout", "jobs": ["approve", "gc"]}).to_string();
+    let Answer::Value(report) = invoke(&ctx, fanout.as_bytes()).await else {
+        panic!("every hand-off was taken");
+    };
+    let handed: Vec<(&str, &str)> = report["handed_off"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["target"].as_str().unwrap(),
+                h["request_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(handed, [("a", "req-a"), ("b", "req-b")]);
+    assert_eq!(
+        model.server.count(),
+        0,
+        "no target is worked in this invocation"
+    );
+    let seen = functiongraph.requests();
+    assert_eq!(seen.len(), 2);
+    for r in &seen {
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.path,
+            format!("/v2/{}/fgs/functions/{urn}/invocations-async", PROJECTS[2])
+        );
+        assert_eq!(r.header("X-Project-Id"), Some(PROJECTS[2]));
+        r.verify_signature("TESTAKEXAMPLE0000001", "test-sk-must-never-leak-9f3a")
+            .unwrap();
+        let body = r.json();
+        assert_eq!(body["warden"], "tick");
+        assert_eq!(body["jobs"], json!(["approve", "gc"]));
+        assert_eq!(body["answer"], "summary");
+    }
+}
+
+#[test]
+fn a_function_urn_that_is_not_one_is_refused() {
+    let e = Settings::from_vars(
+        [
+            ("HUAWEICLOUD_SDK_AK", "TESTAKEXAMPLE0000001"),
+            ("HUAWEICLOUD_SDK_SK", "test-sk"),
+            ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECTS[0]),
+            ("WARDEN_REGION", "cn-north-4"),
+            ("WARDEN_FUNCTION_URN", "vpcep-warden"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("urn:fss:REGION:PROJECT:function:APP:NAME:VERSION"),
+        "{e}"
     );
 }

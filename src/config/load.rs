@@ -59,6 +59,8 @@ struct Raw {
     warden_alert_repeat_hours: Option<String>,
     warden_quota_schedule_minutes: Option<String>,
     warden_secrets_arn: Option<String>,
+    warden_function_urn: Option<String>,
+    warden_functiongraph_endpoint: Option<String>,
     warden_targets: Option<String>,
 }
 
@@ -196,6 +198,42 @@ fn smn_topic_urn(urn: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// `WARDEN_FUNCTION_URN` (`urn:fss:REGION:PROJECT:function:APP:NAME:VERSION`):
+/// the function a fan-out tick invokes once per target, at
+/// `WARDEN_FUNCTIONGRAPH_ENDPOINT` or `https://functiongraph.{REGION}.myhuaweicloud.com`.
+fn fan_out(
+    urn: Option<String>,
+    endpoint: Option<String>,
+) -> Result<Option<super::FanOut>, ConfigError> {
+    let Some(urn) = text(urn) else {
+        return match text(endpoint) {
+            Some(_) => Err(ConfigError::new(
+                "WARDEN_FUNCTIONGRAPH_ENDPOINT",
+                "WARDEN_FUNCTIONGRAPH_ENDPOINT is set without WARDEN_FUNCTION_URN: set the URN of the function a fan-out tick invokes, or unset it",
+            )),
+            None => Ok(None),
+        };
+    };
+    let parts: Vec<&str> = urn.split(':').collect();
+    let ok = matches!(parts.as_slice(), ["urn", "fss", region, project, "function", app, name, version]
+        if [region, project, app, name, version].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '!'))));
+    if !ok {
+        return Err(ConfigError::new(
+            "WARDEN_FUNCTION_URN",
+            format!("WARDEN_FUNCTION_URN must be a function URN urn:fss:REGION:PROJECT:function:APP:NAME:VERSION such as urn:fss:cn-north-4:0605767b5d00d3b22f5cc0137f2fa7e2:function:default:vpcep-warden:latest, got {urn:?}"),
+        ));
+    }
+    let endpoint = match text(endpoint) {
+        Some(url) => http_url("WARDEN_FUNCTIONGRAPH_ENDPOINT", &url)?,
+        None => format!("https://functiongraph.{}.myhuaweicloud.com", parts[2]),
+    };
+    Ok(Some(super::FanOut {
+        project_id: parts[3].to_owned(),
+        function_urn: urn,
+        endpoint,
+    }))
+}
+
 /// Revoking after a grace period needs the first sighting of each
 /// connection to outlive the process: in the connection's description
 /// (`WARDEN_AUDIT_DESCRIPTION=on`). Without it, `WARDEN_RECONCILE=reject`
@@ -291,6 +329,8 @@ const KNOWN: &[&str] = &[
     "WARDEN_RECONCILE",
     "WARDEN_RECONCILE_MAX",
     "WARDEN_RECONCILE_GRACE_MINUTES",
+    "WARDEN_FUNCTION_URN",
+    "WARDEN_FUNCTIONGRAPH_ENDPOINT",
     "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
     "WARDEN_PENDING_NOTICES",
     "WARDEN_AUDIT_DESCRIPTION",
@@ -614,6 +654,7 @@ impl Raw {
             .unwrap_or(24),
             quota_schedule_minutes,
             secrets_arn: text(self.warden_secrets_arn),
+            fan_out: fan_out(self.warden_function_urn, self.warden_functiongraph_endpoint)?,
             iam_endpoint,
             targets,
         };

@@ -124,6 +124,10 @@ fn direct(event: &Map<String, Value>, settings: &Settings) -> Result<Decoded, Ev
                 })
             })
         }
+        Some("fanout") => Ok(decoded(Trigger::FanOut {
+            jobs: jobs(event.get("jobs"), ORIGIN)?,
+            targets: targets(event.get("targets"), settings, ORIGIN)?,
+        })),
         Some("connection") => {
             let notice = notice_from_value(&Value::Object(event.clone())).map_err(|cause| {
                 EventError::malformed(
@@ -141,7 +145,7 @@ fn direct(event: &Map<String, Value>, settings: &Settings) -> Result<Decoded, Ev
         _ => Err(EventError::malformed(
             ORIGIN,
             Reply::Report,
-            "\"warden\": \"tick\" (with optional \"jobs\") or \"warden\": \"connection\" (with a notice's service_id and endpoint_id)",
+            "\"warden\": \"tick\" (with optional \"jobs\"), \"warden\": \"fanout\" (the same, one invocation per target) or \"warden\": \"connection\" (with a notice's service_id and endpoint_id)",
             None,
         )),
     }

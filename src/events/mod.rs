@@ -115,6 +115,12 @@ pub enum Trigger {
     },
     /// New-connection notices: run the approve job for each.
     Connections(Vec<Record>),
+    /// A tick handed to each target (or those named) as an invocation of
+    /// its own: the function of `WARDEN_FUNCTION_URN`, invoked asynchronously.
+    FanOut {
+        jobs: Vec<Job>,
+        targets: Vec<String>,
+    },
 }
 
 /// How the runtime must shape its answer.

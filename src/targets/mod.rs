@@ -18,8 +18,10 @@
 //! temporary credentials, what each target's sinks sent) lives in the
 //! base context ([`Ctx::kept`]).
 
+mod fanout;
 mod route;
 
+pub use fanout::fan_out;
 pub use route::{connections, Routed};
 
 use std::future::Future;

@@ -141,6 +141,10 @@ pub enum WebhookAuth {
 pub struct Settings {
     /// One of the three ways to authenticate.
     pub credentials: Credentials,
+    /// `HUAWEICLOUD_SDK_DOMAIN_ID`: the account (domain) id of the AK/SK,
+    /// sent as `X-Domain-Id` on IAM calls; found with `GET /v3/auth/domains`
+    /// when unset, as the official SDKs do.
+    pub domain_id: Option<String>,
     /// `HUAWEICLOUD_SDK_PROJECT_ID`.
     pub project_id: String,
     /// `WARDEN_REGION`.
@@ -239,6 +243,7 @@ impl Settings {
                 sk: Secret::new(sk),
                 security_token: None,
             },
+            domain_id: None,
             project_id: project_id.to_owned(),
             region: None,
             vpcep_endpoint: vpcep_endpoint.trim_end_matches('/').to_owned(),

@@ -125,7 +125,7 @@ impl Client {
                 http,
                 base,
                 project_id: settings.project_id.clone(),
-                auth: Auth::new(&settings.credentials),
+                auth: Auth::new(&settings.credentials, settings.domain_id.as_deref()),
                 auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
                 max_answer_bytes: options.max_answer_bytes,
@@ -158,7 +158,7 @@ impl Client {
     pub fn with_credentials(&self, credentials: &Credentials) -> Client {
         Client {
             invocation: Some(Arc::new(InvocationAuth {
-                auth: Auth::new(credentials),
+                auth: Auth::new(credentials, None),
                 method: credentials.method(),
             })),
             ..self.clone()
@@ -196,7 +196,7 @@ impl Client {
                 http: inner.http.clone(),
                 base,
                 project_id: project_id.to_owned(),
-                auth: Auth::new(credentials),
+                auth: Auth::new(credentials, None),
                 auth_method: credentials.method(),
                 max_retries: inner.max_retries,
                 max_answer_bytes: inner.max_answer_bytes,

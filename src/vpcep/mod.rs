@@ -17,6 +17,7 @@ pub mod check;
 mod client;
 mod descriptions;
 mod error;
+mod iam;
 mod lenient;
 mod models;
 mod paging;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::auth::{self, Auth, Authn};
+use super::auth::{self, Auth, Authn, Scope, TokenScope};
 use super::error::{error_fields, excerpt, map_error_answer, scrub, ApiError, ApiErrorKind};
 use super::lenient;
 use super::paging::{page_limit, Pager};
@@ -268,7 +268,7 @@ impl Client {
         ApiError::new(action, target, kind)
     }
 
-    /// One authenticated call, retried as needed.
+    /// One authenticated call to this client's project, retried as needed.
     pub(super) async fn call(
         &self,
         action: &'static str,
@@ -276,6 +276,21 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let project_id = self.inner.project_id.clone();
+        self.call_scoped(action, target, method, url, body, Scope::Project(&project_id))
+            .await
+    }
+
+    /// One authenticated call to the service `scope` names, retried as needed.
+    pub(super) async fn call_scoped(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        scope: Scope<'_>,
     ) -> Result<Answer, ApiError> {
         if matches!(self.auth(), Auth::Missing) {
             return Err(ApiError::new(
@@ -286,7 +301,7 @@ impl Client {
                 },
             ));
         }
-        let token = self.token().await?;
+        let token = self.token(scope).await?;
         let authn = match (self.auth(), &token) {
             (Auth::AkSk { .. }, _) => Authn::Signed,
             (_, Some(token)) => Authn::Token(token),
@@ -294,27 +309,33 @@ impl Client {
         };
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let result = self
-            .send(action, target, &method, &url, &body, &authn)
+            .send(action, target, &method, &url, &body, &authn, scope)
             .await;
-        if let (Err(e), Auth::Password { cache, .. }) = (&result, self.auth()) {
+        if let (Err(e), Auth::Password { cache, domain_cache, .. }) = (&result, self.auth()) {
             if e.status() == Some(401) {
                 // A refused IAM token (revoked, or the password changed) is
                 // dropped, so the next call asks IAM again.
+                let cache = match scope {
+                    Scope::Project(_) => cache,
+                    Scope::Global(_) => domain_cache,
+                };
                 *cache.lock().await = None;
             }
         }
         result
     }
 
-    /// The token to send: the fixed one, or the cached IAM token, renewed when
-    /// less than an hour is left; `None` for AK/SK.
-    async fn token(&self) -> Result<Option<Secret>, ApiError> {
+    /// The token to send: the fixed one, or the cached IAM token of the
+    /// scope (the project's, or for IAM the account's), renewed when less
+    /// than an hour is left; `None` for AK/SK.
+    async fn token(&self, scope: Scope<'_>) -> Result<Option<Secret>, ApiError> {
         let Auth::Password {
             tokens_url,
             user,
             password,
             domain,
             cache,
+            domain_cache,
             ..
         } = self.auth()
         else {
@@ -322,6 +343,10 @@ impl Client {
                 Auth::Token(token) => Some(token.clone()),
                 _ => None,
             });
+        };
+        let (cache, token_scope) = match scope {
+            Scope::Project(project_id) => (cache, TokenScope::Project(project_id)),
+            Scope::Global(_) => (domain_cache, TokenScope::Domain(domain)),
         };
         let mut cached = cache.lock().await;
         if let Some(token) = cached
@@ -340,7 +365,7 @@ impl Client {
                 },
             )
         })?;
-        let body = auth::password_body(user, password, domain, &self.inner.project_id).to_string();
+        let body = auth::password_body(user, password, domain, token_scope).to_string();
         let answer = self
             .send(
                 action,
@@ -349,6 +374,7 @@ impl Client {
                 &url,
                 body.as_bytes(),
                 &Authn::Anonymous,
+                Scope::Global(None),
             )
             .await?;
         let token =
@@ -362,6 +388,7 @@ impl Client {
     }
 
     /// Sends a request, retrying retryable failures with backoff.
+    #[allow(clippy::too_many_arguments)]
     async fn send(
         &self,
         action: &'static str,
@@ -370,11 +397,12 @@ impl Client {
         url: &Url,
         body: &[u8],
         authn: &Authn<'_>,
+        scope: Scope<'_>,
     ) -> Result<Answer, ApiError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Failed { kind, retry_after } = match self.attempt(method, url, body, authn).await {
+            let Failed { kind, retry_after } = match self.attempt(method, url, body, authn, scope).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
@@ -410,6 +438,7 @@ impl Client {
         url: &Url,
         body: &[u8],
         authn: &Authn<'_>,
+        scope: Scope<'_>,
     ) -> Result<Answer, Failed> {
         // Signed after the permit is held, so a long wait cannot age the
         // signing time. The semaphore is never closed: acquiring only waits.
@@ -424,7 +453,7 @@ impl Client {
             method.as_str(),
             url.as_str(),
             body,
-            &self.inner.project_id,
+            scope,
         )?;
         let mut request = self
             .inner

@@ -4,6 +4,7 @@ mod alerts;
 mod check;
 mod cli;
 mod client;
+mod conformance;
 mod events;
 mod functiongraph;
 mod helpers;

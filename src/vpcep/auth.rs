@@ -1,13 +1,15 @@
 //! Authentication of API requests: AK/SK signing, a fixed IAM token, or an
 //! IAM token obtained by password and kept until it is about to expire.
 //!
-//! Requests are shaped as the official SDKs shape them. A project-scoped
-//! service (VPCEP, SMN) gets `X-Project-Id` and `Content-Type:
-//! application/json`, as `BasicCredentials` sends. IAM is a global service:
-//! its calls carry `X-Domain-Id` (the account id) and no `X-Project-Id`, with
-//! `Content-Type: application/json;charset=utf-8`, as `GlobalCredentials` and
-//! the IAM SDK send; a password user calls IAM with a token scoped to its
-//! account (domain), since IAM's agency hand-off refuses a project-scoped one.
+//! Requests are shaped as the official SDKs shape them (the conformance
+//! test holds them to it): `Content-Type: application/json`, or
+//! `application/json;charset=utf-8` with a body; `User-Agent` signed with
+//! the rest. A project-scoped service (VPCEP, SMN) gets `X-Project-Id`, as
+//! `BasicCredentials` sends. IAM is a global service: its calls carry
+//! `X-Domain-Id` (the account id) and no `X-Project-Id`, as
+//! `GlobalCredentials` sends; a password user calls IAM with a token scoped
+//! to its account (domain), since IAM's agency hand-off needs the Agent
+//! Operator role, which a project-scoped token does not carry.
 
 use hwcloud_sign::SigningKey;
 use reqwest::header::HeaderMap;
@@ -26,11 +28,15 @@ pub(crate) const RENEW_BEFORE: Duration = Duration::hours(1);
 /// (IAM tokens last 24 hours).
 const ASSUMED_LIFE: Duration = Duration::hours(23);
 
-/// The `Content-Type` of a call to a project-scoped service (the SDK's default).
-pub(crate) const PROJECT_CONTENT_TYPE: &str = "application/json";
+/// The `Content-Type` of a call without a body (the SDK's default).
+pub(crate) const PLAIN_CONTENT_TYPE: &str = "application/json";
 
-/// The `Content-Type` of an IAM call, as the IAM SDK sends it.
-pub(crate) const IAM_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+/// The `Content-Type` of a call with a JSON body, as the VPCEP, IAM and SMN
+/// SDKs send it.
+pub(crate) const BODY_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+
+/// The `User-Agent` of every request, signed as the SDK signs its own.
+pub(crate) const USER_AGENT: &str = concat!("vpcep-warden/", env!("CARGO_PKG_VERSION"));
 
 /// Where a request goes: a project-scoped service, or a global one (IAM).
 #[derive(Debug, Clone, Copy)]
@@ -179,11 +185,15 @@ impl Auth {
         body: &[u8],
         scope: Scope<'_>,
     ) -> Result<Vec<(&'static str, String)>, ApiErrorKind> {
-        let content_type = match scope {
-            Scope::Project(_) => PROJECT_CONTENT_TYPE,
-            Scope::Global(_) => IAM_CONTENT_TYPE,
+        let content_type = if body.is_empty() {
+            PLAIN_CONTENT_TYPE
+        } else {
+            BODY_CONTENT_TYPE
         };
-        let mut headers = vec![("Content-Type", content_type.to_owned())];
+        let mut headers = vec![
+            ("Content-Type", content_type.to_owned()),
+            ("User-Agent", USER_AGENT.to_owned()),
+        ];
         let scope_header = match scope {
             Scope::Project(project_id) => Some(("X-Project-Id", project_id.to_owned())),
             Scope::Global(domain_id) => domain_id.map(|d| ("X-Domain-Id", d.to_owned())),

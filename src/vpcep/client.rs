@@ -117,7 +117,7 @@ impl Client {
             .connect_timeout(options.timeout)
             // A redirect would carry the credentials to another address: refuse it.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("vpcep-warden/", env!("CARGO_PKG_VERSION")))
+            .user_agent(super::auth::USER_AGENT)
             .build()
             .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {

@@ -278,8 +278,15 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Answer, ApiError> {
         let project_id = self.inner.project_id.clone();
-        self.call_scoped(action, target, method, url, body, Scope::Project(&project_id))
-            .await
+        self.call_scoped(
+            action,
+            target,
+            method,
+            url,
+            body,
+            Scope::Project(&project_id),
+        )
+        .await
     }
 
     /// One authenticated call to the service `scope` names, retried as needed.
@@ -311,7 +318,15 @@ impl Client {
         let result = self
             .send(action, target, &method, &url, &body, &authn, scope)
             .await;
-        if let (Err(e), Auth::Password { cache, domain_cache, .. }) = (&result, self.auth()) {
+        if let (
+            Err(e),
+            Auth::Password {
+                cache,
+                domain_cache,
+                ..
+            },
+        ) = (&result, self.auth())
+        {
             if e.status() == Some(401) {
                 // A refused IAM token (revoked, or the password changed) is
                 // dropped, so the next call asks IAM again.
@@ -402,10 +417,11 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Failed { kind, retry_after } = match self.attempt(method, url, body, authn, scope).await {
-                Ok(answer) => return Ok(answer),
-                Err(failed) => failed,
-            };
+            let Failed { kind, retry_after } =
+                match self.attempt(method, url, body, authn, scope).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(failed) => failed,
+                };
             // The server's `Retry-After` (429, 503) is waited out, up to a
             // minute; the deadline check below still applies.
             let wait = self
@@ -448,13 +464,9 @@ impl Client {
         if !self.has_time_after(Duration::ZERO) {
             return Err(ApiErrorKind::Deadline.into());
         }
-        let headers = self.auth().headers(
-            authn,
-            method.as_str(),
-            url.as_str(),
-            body,
-            scope,
-        )?;
+        let headers = self
+            .auth()
+            .headers(authn, method.as_str(), url.as_str(), body, scope)?;
         let mut request = self
             .inner
             .http

@@ -191,10 +191,7 @@ async fn warden_call(name: &str, url: &str) {
                 .await
                 .map(drop)
         }
-        "IAM token for VPCEP" => client_for(&password_settings(url))
-            .quotas()
-            .await
-            .map(drop),
+        "IAM token for VPCEP" => client_for(&password_settings(url)).quotas().await.map(drop),
         "IAM token for IAM" => client_for(&password_settings(url))
             .assume_agency(url, agency, AGENCY_DURATION_SECS)
             .await
@@ -218,7 +215,10 @@ async fn warden_call(name: &str, url: &str) {
 /// Runs `sdk_calls.py` against `url`.
 fn run_sdk(url: &str) {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/sdk_calls.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/sdk_calls.py"
+    );
     let output = Command::new(&python)
         .arg(script)
         .arg(url)
@@ -302,7 +302,12 @@ fn compare(
 async fn every_call_is_shaped_and_signed_as_the_official_sdk_does() {
     let warden_server = TestServer::start(answer).await;
     for (name, _) in OPERATIONS {
-        let _ = reqwest::get(format!("{}/__mark/{}", warden_server.url, name.replace(' ', "%20"))).await;
+        let _ = reqwest::get(format!(
+            "{}/__mark/{}",
+            warden_server.url,
+            name.replace(' ', "%20")
+        ))
+        .await;
         warden_call(name, &warden_server.url).await;
     }
     let sdk_server = TestServer::start(answer).await;

@@ -171,7 +171,8 @@ pub struct Settings {
     pub alert_format: AlertFormat,
     /// `WARDEN_SMN_TOPIC_URN`.
     pub smn_topic_urn: Option<String>,
-    /// `WARDEN_SMN_ENDPOINT`, or derived from the region.
+    /// `WARDEN_SMN_ENDPOINT`, or derived from the topic URN's region (else
+    /// `WARDEN_REGION`).
     pub smn_endpoint: Option<String>,
     /// `WARDEN_GC` is `on`.
     pub gc_enabled: bool,

@@ -21,4 +21,5 @@ mod secrets;
 mod serve;
 mod settings;
 mod settings_hardening;
+mod smn;
 mod targets;

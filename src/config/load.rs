@@ -376,10 +376,18 @@ impl Raw {
                 }
             },
         };
+        // The topic's own region first: a topic lives in one region, which
+        // need not be the VPCEP one.
+        let urn_region = self
+            .warden_smn_topic_urn
+            .as_deref()
+            .and_then(|urn| urn.trim().split(':').nth(2))
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
         let smn_endpoint = match text(self.warden_smn_endpoint) {
             Some(url) => Some(http_url("WARDEN_SMN_ENDPOINT", &url)?),
-            None => region
-                .as_ref()
+            None => urn_region
+                .or_else(|| region.clone())
                 .map(|r| format!("https://smn.{r}.myhuaweicloud.com")),
         };
         let mut allowed_domains = list(self.warden_allowed_domains);

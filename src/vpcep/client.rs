@@ -429,6 +429,19 @@ impl Client {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
+        let project_id = self.inner.project_id.clone();
+        self.send_json_in(&project_id, method, url, body).await
+    }
+
+    /// [`Client::send_json`] for a service of another project (`X-Project-Id`),
+    /// e.g. an SMN topic of another region.
+    pub async fn send_json_in(
+        &self,
+        project_id: &str,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
         let action = "call";
         let target = format!("{method} {}", url.split('?').next().unwrap_or(url));
         let parsed = Url::parse(url)
@@ -443,7 +456,10 @@ impl Client {
                     },
                 )
             })?;
-        let answer = self.call(action, &target, method, parsed, body).await?;
+        let scope = super::auth::Scope::Project(project_id);
+        let answer = self
+            .call_scoped(action, &target, method, parsed, body, scope)
+            .await?;
         self.decode(action, &target, &answer)
     }
 }

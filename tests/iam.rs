@@ -339,3 +339,27 @@ fn the_account_id_is_read_from_the_sdk_variable_and_checked() {
     let err = load("a b/c").unwrap_err();
     assert_eq!(err.variable(), "HUAWEICLOUD_SDK_DOMAIN_ID");
 }
+
+#[tokio::test]
+async fn credentials_an_invocation_brings_keep_the_configured_account() {
+    let server = agency_server().await;
+    let mut s = settings(&server.url);
+    s.domain_id = Some(DOMAIN.to_owned());
+    let invocation = Credentials::AkSk {
+        ak: "INVOCATIONAK00000001".into(),
+        sk: Secret::new("invocation-sk"),
+        security_token: Some(Secret::new("invocation-token")),
+    };
+    client_for(&s)
+        .with_credentials(&invocation)
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1, "no account lookup");
+    assert_eq!(seen[0].header("X-Domain-Id"), Some(DOMAIN));
+    assert_eq!(
+        seen[0].verify_signature("INVOCATIONAK00000001", "invocation-sk"),
+        Ok(())
+    );
+}

@@ -125,6 +125,7 @@ impl Client {
                 http,
                 base,
                 project_id: settings.project_id.clone(),
+                domain_id: settings.domain_id.clone(),
                 auth: Auth::new(&settings.credentials, settings.domain_id.as_deref()),
                 auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
@@ -158,7 +159,8 @@ impl Client {
     pub fn with_credentials(&self, credentials: &Credentials) -> Client {
         Client {
             invocation: Some(Arc::new(InvocationAuth {
-                auth: Auth::new(credentials, None),
+                // The host's credentials for this function: the same account.
+                auth: Auth::new(credentials, self.inner.domain_id.as_deref()),
                 method: credentials.method(),
             })),
             ..self.clone()
@@ -196,6 +198,8 @@ impl Client {
                 http: inner.http.clone(),
                 base,
                 project_id: project_id.to_owned(),
+                // Another account, maybe: found when first needed.
+                domain_id: None,
                 auth: Auth::new(credentials, None),
                 auth_method: credentials.method(),
                 max_retries: inner.max_retries,

@@ -55,6 +55,9 @@ pub(super) struct Inner {
     pub(super) http: reqwest::Client,
     pub(super) base: Url,
     pub(super) project_id: String,
+    /// `HUAWEICLOUD_SDK_DOMAIN_ID`: the account of this client's own
+    /// credentials and of those an invocation brings for the same account.
+    pub(super) domain_id: Option<String>,
     pub(super) auth: Auth,
     /// `Credentials::method` of the settings (no secret).
     pub(super) auth_method: &'static str,

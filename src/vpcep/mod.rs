@@ -22,6 +22,7 @@ mod lenient;
 mod models;
 mod paging;
 mod retry;
+mod token;
 mod transport;
 
 pub use agency::{

@@ -102,14 +102,16 @@ def approved(base):
 
 
 def approval_ms(warden, base, args, stdin=""):
-    walls = []
+    """The median wall time of RUNS approvals, and the calls one made."""
+    walls, calls = [], 0
     for _ in range(RUNS):
         call(f"{base}/__admin/scenario", scenario(pending=True))
         wall, report = run(warden, base, args, stdin)
         if not report.get("approved") or not approved(base):
             sys.exit(f"{' '.join(args)} did not approve the request: {report}")
         walls.append(wall)
-    return statistics.median(walls)
+        calls = report["api_calls"]
+    return statistics.median(walls), calls
 
 
 def main():
@@ -129,10 +131,10 @@ def main():
                 call(f"{base}/__admin/scenario", scenario(pending=False))
                 _, report = run(warden, base, ["tick", "--jobs", jobs])
                 quiet[jobs] = report["api_calls"]
-            tick_ms = approval_ms(warden, base, ["tick", "--jobs", "approve"])
+            tick_ms, tick_calls = approval_ms(warden, base, ["tick", "--jobs", "approve"])
             notice = json.dumps({"warden": "connection", "service_id": service_id(0),
                                  "endpoint_id": ENDPOINT})
-            notice_ms = approval_ms(warden, base, ["invoke", "-"], notice)
+            notice_ms, notice_calls = approval_ms(warden, base, ["invoke", "-"], notice)
         finally:
             proc.kill()
     result = {
@@ -140,7 +142,8 @@ def main():
         "quiet_tick_calls": quiet,
         "calls_per_day": {"timer_1m": {j: n * 1440 for j, n in quiet.items()},
                           "serve_every_30s": {j: n * 2880 for j, n in quiet.items()}},
-        "approve_tick_ms": round(tick_ms), "notice_ms": round(notice_ms),
+        "approve_tick_ms": round(tick_ms), "approve_tick_calls": tick_calls,
+        "notice_ms": round(notice_ms), "notice_calls": notice_calls,
         "approval_latency_ms": {
             "timer_1m": {"mean": round(30_000 + tick_ms), "worst": round(60_000 + tick_ms)},
             "serve_every_30s": {"mean": round(15_000 + tick_ms), "worst": round(30_000 + tick_ms)},

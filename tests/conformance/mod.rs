@@ -68,7 +68,7 @@ pub const DELIBERATE: &[(&str, Aspect, &str)] = &[
     (
         "assume agency, account found",
         Aspect::ContentType,
-        "GET /v3/auth/domains: the SDK builds this one request by hand, without Content-Type; the warden sends IAM's application/json;charset=utf-8 on every IAM call, which a GET without body leaves unread",
+        "GET /v3/auth/domains: the SDK builds this one request by hand, without Content-Type; the warden sends application/json on every call without a body, as the SDK does on all its other ones, and a GET without a body leaves it unread",
     ),
     (
         "assume agency, account found",

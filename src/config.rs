@@ -153,6 +153,10 @@ pub enum WebhookAuth {
 pub struct Settings {
     /// One of the three ways to authenticate.
     pub credentials: Credentials,
+    /// `HUAWEICLOUD_SDK_DOMAIN_ID`: the account (domain) id of the AK/SK,
+    /// sent as `X-Domain-Id` on IAM calls; found with `GET /v3/auth/domains`
+    /// when unset, as the official SDKs do.
+    pub domain_id: Option<String>,
     /// `HUAWEICLOUD_SDK_PROJECT_ID`.
     pub project_id: String,
     /// `WARDEN_REGION`.
@@ -179,7 +183,8 @@ pub struct Settings {
     pub alert_format: AlertFormat,
     /// `WARDEN_SMN_TOPIC_URN`.
     pub smn_topic_urn: Option<String>,
-    /// `WARDEN_SMN_ENDPOINT`, or derived from the region.
+    /// `WARDEN_SMN_ENDPOINT`, or derived from the topic URN's region (else
+    /// `WARDEN_REGION`).
     pub smn_endpoint: Option<String>,
     /// `WARDEN_GC` is `on`.
     pub gc_enabled: bool,
@@ -253,6 +258,7 @@ impl Settings {
                 sk: Secret::new(sk),
                 security_token: None,
             },
+            domain_id: None,
             project_id: project_id.to_owned(),
             region: None,
             vpcep_endpoint: vpcep_endpoint.trim_end_matches('/').to_owned(),

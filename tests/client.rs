@@ -147,7 +147,10 @@ async fn connection_action_posts_the_action_and_one_endpoint() {
         seen[1].json(),
         json!({"action": "reject", "endpoints": ["ep-2"]})
     );
-    assert_eq!(seen[0].header("Content-Type"), Some("application/json"));
+    assert_eq!(
+        seen[0].header("Content-Type"),
+        Some("application/json;charset=utf-8")
+    );
     assert_eq!(seen[0].verify_signature(AK, SK), Ok(()));
 }
 

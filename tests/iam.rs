@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
-use vpcep_warden::config::{Credentials, Secret};
+use vpcep_warden::config::{Agency, AgencyDomain, Credentials, Secret};
 
-use crate::scripted::{client_for, settings, Reply, TestServer, PROJECT};
+use crate::scripted::{client_for, settings, Reply, TestServer, AK, PROJECT, SK};
 
 const PASSWORD: &str = "iam-password-never-shown";
 
@@ -202,4 +202,164 @@ async fn an_iam_token_echoed_in_any_answer_is_scrubbed() {
         assert!(!text.contains(&TOKEN[..20]), "{text}");
         assert!(text.contains("<redacted>"), "{text}");
     }
+}
+
+/// An IAM server that lists `DOMAIN` for the keys, issues temporary
+/// credentials, and answers password logins with a token named after their scope.
+async fn agency_server() -> TestServer {
+    TestServer::start(|seen| match seen.path.as_str() {
+        "/v3/auth/domains" => Reply::ok(json!({"domains": [{"id": DOMAIN, "name": "acme"}]})),
+        "/v3/auth/tokens" => {
+            let scope = if seen.json()["auth"]["scope"]["domain"].is_object() {
+                "account"
+            } else {
+                "project"
+            };
+            Reply::json(
+                201,
+                json!({"token": {"expires_at": "2099-01-01T00:00:00Z"}}),
+            )
+            .header("X-Subject-Token", &format!("{scope}-token"))
+        }
+        _ => Reply::json(
+            201,
+            json!({"credential": {"access": "TMPAK", "secret": "tmp-sk",
+                "securitytoken": "tmp-token", "expires_at": "2099-01-01T00:00:00Z"}}),
+        ),
+    })
+    .await
+}
+
+const DOMAIN: &str = "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21";
+
+fn agency() -> Agency<'static> {
+    Agency {
+        name: "warden-ops",
+        domain: AgencyDomain::Id("9f8e7d6c5b4a49380716253443526170"),
+    }
+}
+
+#[tokio::test]
+async fn the_account_of_the_keys_is_found_once_and_signed_as_x_domain_id() {
+    let server = agency_server().await;
+    let client = client_for(&settings(&server.url));
+    for _ in 0..2 {
+        client
+            .assume_agency(&server.url, agency(), 3600)
+            .await
+            .unwrap();
+    }
+    let seen = server.requests();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v3/auth/domains",
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            "/v3.0/OS-CREDENTIAL/securitytokens"
+        ]
+    );
+    assert_eq!(seen[0].header("X-Domain-Id"), None);
+    for assume in &seen[1..] {
+        assert_eq!(assume.header("X-Domain-Id"), Some(DOMAIN));
+        assert_eq!(assume.header("X-Project-Id"), None);
+        assert_eq!(assume.verify_signature(AK, SK), Ok(()));
+        let signed = assume.header("Authorization").unwrap_or_default();
+        assert!(signed.contains("x-domain-id"), "{signed}");
+    }
+}
+
+#[tokio::test]
+async fn a_configured_account_is_used_without_asking_iam() {
+    let server = agency_server().await;
+    let mut s = settings(&server.url);
+    s.domain_id = Some(DOMAIN.to_owned());
+    client_for(&s)
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].header("X-Domain-Id"), Some(DOMAIN));
+}
+
+#[tokio::test]
+async fn keys_iam_lists_no_account_for_are_a_clear_error() {
+    let server = TestServer::start(|_| Reply::ok(json!({"domains": []}))).await;
+    let err = client_for(&settings(&server.url))
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("HUAWEICLOUD_SDK_DOMAIN_ID"),
+        "{err}"
+    );
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn a_password_user_assumes_an_agency_with_a_token_scoped_to_its_account() {
+    let server = agency_server().await;
+    let client = client_for(&password_settings(&server.url));
+    client
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].json()["auth"]["scope"],
+        json!({"domain": {"name": "acme"}})
+    );
+    assert_eq!(seen[1].header("X-Auth-Token"), Some("account-token"));
+    assert_eq!(seen[1].header("X-Project-Id"), None);
+    assert_eq!(
+        seen[1].header("Content-Type"),
+        Some("application/json;charset=utf-8")
+    );
+}
+
+#[test]
+fn the_account_id_is_read_from_the_sdk_variable_and_checked() {
+    let base = [
+        ("HUAWEICLOUD_SDK_AK", "AKEXAMPLE"),
+        ("HUAWEICLOUD_SDK_SK", "sk"),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", "p1"),
+        ("WARDEN_REGION", "cn-north-4"),
+    ];
+    let load = |domain: &str| {
+        let mut vars: Vec<(String, String)> = base
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        vars.push(("HUAWEICLOUD_SDK_DOMAIN_ID".into(), domain.into()));
+        vpcep_warden::config::Settings::from_vars(vars)
+    };
+    assert_eq!(load(DOMAIN).unwrap().domain_id.as_deref(), Some(DOMAIN));
+    let err = load("a b/c").unwrap_err();
+    assert_eq!(err.variable(), "HUAWEICLOUD_SDK_DOMAIN_ID");
+}
+
+#[tokio::test]
+async fn credentials_an_invocation_brings_keep_the_configured_account() {
+    let server = agency_server().await;
+    let mut s = settings(&server.url);
+    s.domain_id = Some(DOMAIN.to_owned());
+    let invocation = Credentials::AkSk {
+        ak: "INVOCATIONAK00000001".into(),
+        sk: Secret::new("invocation-sk"),
+        security_token: Some(Secret::new("invocation-token")),
+    };
+    client_for(&s)
+        .with_credentials(&invocation)
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap();
+    let seen = server.requests();
+    assert_eq!(seen.len(), 1, "no account lookup");
+    assert_eq!(seen[0].header("X-Domain-Id"), Some(DOMAIN));
+    assert_eq!(
+        seen[0].verify_signature("INVOCATIONAK00000001", "invocation-sk"),
+        Ok(())
+    );
 }

@@ -223,7 +223,7 @@ async fn a_target_whose_agency_does_not_trust_the_warden_fails_alone() {
     assert_eq!(error.target_name.as_deref(), Some("north-customer"));
     assert_eq!(error.job, "auth");
     assert!(error.target.contains("closed"), "{}", error.target);
-    assert!(error.message.contains("IAM.0103"), "{}", error.message);
+    assert!(error.message.contains("IAM.0002"), "{}", error.message);
     assert!(target(&report, "north-customer").approved.is_empty());
     for name in ["north-own", "south-own"] {
         let part = target(&report, name);
@@ -529,7 +529,7 @@ async fn check_reads_each_target_and_names_the_one_that_fails() {
     assert!(found["targets"][1]["error"]
         .as_str()
         .unwrap()
-        .contains("IAM.0103"));
+        .contains("IAM.0002"));
     assert!(found["targets"][2]["found"].is_object());
     assert!(String::from_utf8_lossy(&out.stderr).contains("target north-customer"));
 }

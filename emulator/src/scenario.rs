@@ -52,8 +52,12 @@ pub struct AccountSpec {
     pub ak: String,
     /// The secret key; never shown by the admin routes.
     pub sk: String,
-    /// An IAM token accepted in `X-Auth-Token`, when set.
+    /// An IAM token accepted in `X-Auth-Token`, when set: scoped to the
+    /// project, as VPCEP needs it.
     pub token: Option<String>,
+    /// An IAM token scoped to the account (domain), as IAM's agency
+    /// hand-off needs it: accepted there, where `token` is refused.
+    pub domain_token: Option<String>,
     /// Temporary credentials (as IAM's `securitytokens` API hands out) that
     /// act for this account besides its permanent `ak` / `sk`.
     pub temporary: Vec<TemporarySpec>,

@@ -334,3 +334,26 @@ async fn odd_requests_get_answers_and_never_break_the_server() {
     };
     assert!(emu.set_faults(slow).is_err());
 }
+
+#[tokio::test]
+async fn a_failed_service_carries_its_error_as_a_failed_connection_does() {
+    let emu = start(json!({"services": [
+        {"id": "s-failed", "status": "failed"},
+        {"id": "s-ok"}
+    ]}))
+    .await;
+    let p = provider(&emu);
+    let failed = p.get("/vpc-endpoint-services/s-failed").await;
+    assert_eq!(failed.body["status"], "failed");
+    let error = &failed.body["error"][0];
+    assert_eq!(error["error_code"], "EndPoint.2004");
+    assert_eq!(error["code"], "EndPoint.2004");
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let listed = p.get("/vpc-endpoint-services?status=failed").await;
+    assert_eq!(
+        listed.body["endpoint_services"][0]["error"],
+        failed.body["error"]
+    );
+    let fine = p.get("/vpc-endpoint-services/s-ok").await;
+    assert!(fine.body.get("error").is_none(), "{:?}", fine.body);
+}

@@ -7,6 +7,7 @@ mod binary;
 mod connection_description;
 mod cross_account;
 mod faults;
+mod iam;
 mod paging;
 mod support;
 mod temporary;

@@ -124,6 +124,40 @@ impl Caller {
         }
     }
 
+    /// Signs a call to IAM (a global service): `X-Domain-Id` instead of
+    /// `X-Project-Id` when `domain_id` is given, else neither.
+    pub fn prepare_iam(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        domain_id: Option<&str>,
+    ) -> Prepared {
+        let url = format!("{}{path}", self.base);
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let mut request = Request::new(method, &url)
+            .expect("test URL is absolute")
+            .header("Content-Type", "application/json;charset=utf-8")
+            .body(body.clone());
+        if let Some(domain_id) = domain_id {
+            request = request.header("X-Domain-Id", domain_id);
+        }
+        let signed = sign(
+            &request,
+            &SigningKey::new(&self.ak, &self.sk),
+            OffsetDateTime::now_utc(),
+        );
+        let mut headers = request.headers.clone();
+        headers.push(("X-Sdk-Date".into(), signed.date));
+        headers.push(("Authorization".into(), signed.authorization));
+        Prepared {
+            method: method.into(),
+            url,
+            headers,
+            body,
+        }
+    }
+
     pub fn prepare(&self, method: &str, path_and_query: &str, body: Option<&Value>) -> Prepared {
         self.prepare_at(method, path_and_query, body, OffsetDateTime::now_utc())
     }

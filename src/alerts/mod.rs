@@ -6,6 +6,7 @@
 
 pub mod format;
 mod repeat;
+mod smn;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -238,7 +239,7 @@ pub struct Delivered {
 #[derive(Debug)]
 pub struct Sinks {
     webhook: Option<Arc<webhook::Webhook>>,
-    smn: Option<Smn>,
+    smn: Option<smn::Smn>,
     /// Shared by the copies [`Sinks::with_client`] makes, so what was sent is
     /// remembered across invocations.
     repeat: Arc<repeat::Repeat>,
@@ -257,13 +258,6 @@ fn repeat_of(settings: &Settings) -> Arc<repeat::Repeat> {
     ))
 }
 
-/// The SMN topic alerts are published to, through the signed client.
-#[derive(Debug)]
-struct Smn {
-    client: Client,
-    publish_url: String,
-}
-
 impl Sinks {
     /// The sinks `settings` configure. SMN uses `client`'s credentials.
     pub fn from_settings(settings: &Settings, client: &Client) -> Self {
@@ -272,19 +266,7 @@ impl Sinks {
             .as_ref()
             .map(|url| webhook::Webhook::new(url.clone(), settings.alert_format, settings))
             .map(Arc::new);
-        let smn = match (&settings.smn_topic_urn, &settings.smn_endpoint) {
-            (Some(urn), Some(endpoint)) => Some(Smn {
-                client: client.clone(),
-                publish_url: format!(
-                    "{}/v2/{}/notifications/topics/{}/publish",
-                    endpoint.trim_end_matches('/'),
-                    settings.project_id,
-                    // As the official SMN SDK sends it: `:` as `%3A`.
-                    urn.replace(':', "%3A")
-                ),
-            }),
-            _ => None,
-        };
+        let smn = smn::Smn::from_settings(settings, client);
         Self {
             webhook,
             smn,
@@ -298,10 +280,7 @@ impl Sinks {
     pub fn for_target(&self, name: &str, settings: &Settings) -> Self {
         Self {
             webhook: self.webhook.clone(),
-            smn: self.smn.as_ref().map(|smn| Smn {
-                client: smn.client.clone(),
-                publish_url: smn.publish_url.clone(),
-            }),
+            smn: self.smn.clone(),
             repeat: repeat_of(settings),
             target: Some(name.to_owned()),
         }
@@ -327,10 +306,7 @@ impl Sinks {
     pub fn with_client(&self, client: &Client) -> Self {
         Self {
             webhook: self.webhook.clone(),
-            smn: self.smn.as_ref().map(|smn| Smn {
-                client: client.clone(),
-                publish_url: smn.publish_url.clone(),
-            }),
+            smn: self.smn.as_ref().map(|smn| smn.with_client(client)),
             repeat: self.repeat.clone(),
             target: self.target.clone(),
         }
@@ -460,23 +436,7 @@ impl Sinks {
     }
 
     async fn publish_smn(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
-        let smn = self.smn.as_ref()?;
-        if alerts.is_empty() {
-            return None;
-        }
-        let (subject, message) = format::smn(alerts);
-        let body = serde_json::json!({"subject": subject, "message": message});
-        let result = smn
-            .client
-            .send_json(reqwest::Method::POST, &smn.publish_url, Some(&body))
-            .await;
-        Some(result.map(|_| ()).map_err(|e| ErrorEntry {
-            job: job.into(),
-            target: "SMN topic".into(),
-            message: e.to_string(),
-            retryable: e.is_retryable(),
-            target_name: None,
-        }))
+        self.smn.as_ref()?.publish(job, alerts).await
     }
 }
 

@@ -18,6 +18,7 @@ struct Raw {
     huaweicloud_sdk_sk: Option<String>,
     huaweicloud_sdk_security_token: Option<String>,
     huaweicloud_sdk_project_id: Option<String>,
+    huaweicloud_sdk_domain_id: Option<String>,
     warden_auth_token: Option<String>,
     warden_iam_endpoint: Option<String>,
     warden_iam_user: Option<String>,
@@ -298,6 +299,7 @@ const KNOWN: &[&str] = &[
     "HUAWEICLOUD_SDK_SK",
     "HUAWEICLOUD_SDK_SECURITY_TOKEN",
     "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_DOMAIN_ID",
     "WARDEN_AUTH_TOKEN",
     "WARDEN_IAM_ENDPOINT",
     "WARDEN_IAM_USER",
@@ -414,10 +416,18 @@ impl Raw {
                 }
             },
         };
+        // The topic's own region first: a topic lives in one region, which
+        // need not be the VPCEP one.
+        let urn_region = self
+            .warden_smn_topic_urn
+            .as_deref()
+            .and_then(|urn| urn.trim().split(':').nth(2))
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
         let smn_endpoint = match text(self.warden_smn_endpoint) {
             Some(url) => Some(http_url("WARDEN_SMN_ENDPOINT", &url)?),
-            None => region
-                .as_ref()
+            None => urn_region
+                .or_else(|| region.clone())
                 .map(|r| format!("https://smn.{r}.myhuaweicloud.com")),
         };
         let mut allowed_domains = list(self.warden_allowed_domains);
@@ -488,8 +498,21 @@ impl Raw {
             region.as_deref(),
             &vpcep_endpoint,
         )?;
+        let domain_id = text(self.huaweicloud_sdk_domain_id.take())
+            .map(|id| {
+                if is_plain_id(&id) {
+                    Ok(id)
+                } else {
+                    Err(ConfigError::new(
+                        "HUAWEICLOUD_SDK_DOMAIN_ID",
+                        format!("HUAWEICLOUD_SDK_DOMAIN_ID must be an account (domain) ID (letters, digits, - and _), got {id:?}"),
+                    ))
+                }
+            })
+            .transpose()?;
         let settings = Settings {
             credentials,
+            domain_id,
             project_id,
             region,
             vpcep_endpoint,

@@ -49,10 +49,10 @@ pub fn percent(used: u64, quota: u64) -> f64 {
     }
 }
 
-/// Grades one quota, and says why when it is not `ok`.
-pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
-    let pct = percent(q.used, q.quota);
-    let free = q.quota.saturating_sub(q.used);
+/// Grades one quota of `limit`, and says why when it is not `ok`.
+pub fn grade(q: &Quota, limit: u64, levels: &Levels) -> (QuotaEntry, Option<String>) {
+    let pct = percent(q.used, limit);
+    let free = limit.saturating_sub(q.used);
     let (level, why) = if pct >= levels.critical_percent {
         (
             Level::Critical,
@@ -83,7 +83,7 @@ pub fn grade(q: &Quota, levels: &Levels) -> (QuotaEntry, Option<String>) {
     let entry = QuotaEntry {
         kind: q.kind.clone(),
         used: q.used,
-        quota: q.quota,
+        quota: limit,
         percent: (pct * 10.0).round() / 10.0,
         level,
         target: None,
@@ -97,7 +97,12 @@ pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEn
     let mut entries = Vec::with_capacity(quotas.len());
     let mut alerts = Vec::new();
     for q in quotas {
-        let (entry, why) = grade(q, levels);
+        let Some(limit) = q.quota else {
+            // Unlimited (`-1`): no level can be crossed.
+            tracing::debug!(kind = %q.kind, used = q.used, "quota unlimited");
+            continue;
+        };
+        let (entry, why) = grade(q, limit, levels);
         if let Some(reason) = why {
             alerts.push(Alert::quota(&entry, project_id, reason));
         }
@@ -221,7 +226,7 @@ mod tests {
     fn quota_levels_at_79_80_95_and_100_percent() {
         let got: Vec<Level> = [79, 80, 95, 100]
             .iter()
-            .map(|u| grade(&q(*u, 100), &LEVELS).0.level)
+            .map(|u| grade(&q(*u, 100), 100, &LEVELS).0.level)
             .collect();
         assert_eq!(
             got,
@@ -254,12 +259,35 @@ mod tests {
             min_free: Some(10),
             ..LEVELS
         };
-        let (entry, why) = grade(&q(15, 20), &levels);
+        let (entry, why) = grade(&q(15, 20), 20, &levels);
         assert_eq!(entry.level, Level::Warning);
         assert!(why.unwrap().contains("WARDEN_QUOTA_MIN_FREE=10"));
-        let (entry, why) = grade(&q(15, 150), &levels);
+        let (entry, why) = grade(&q(15, 150), 150, &levels);
         assert_eq!(entry.level, Level::Ok);
         assert!(why.is_none());
+    }
+
+    #[test]
+    fn an_unlimited_quota_is_never_graded_and_the_others_still_are() {
+        let quotas: Vec<Quota> = serde_json::from_value(serde_json::json!([
+            {"type": "endpoint_service", "used": 3, "quota": -1},
+            {"type": "endpoint", "used": 149, "quota": 150},
+            {"type": "endpoint", "used": 1, "quota": "-1"}
+        ]))
+        .unwrap();
+        assert_eq!(quotas[0].quota, None);
+        let (entries, alerts) = plan(&quotas, &LEVELS, "p1");
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].quota, entries[0].level), (150, Level::Critical));
+        assert!(alerts.iter().all(|a| a.kind == "endpoint"));
+    }
+
+    #[test]
+    fn a_negative_quota_other_than_minus_one_is_an_error() {
+        let bad = serde_json::from_value::<Quota>(
+            serde_json::json!({"type": "endpoint", "used": 1, "quota": -2}),
+        );
+        assert!(bad.is_err());
     }
 
     #[test]

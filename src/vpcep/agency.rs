@@ -7,14 +7,25 @@
 //! - `POST {iam}/v3.0/OS-CREDENTIAL/securitytokens`, callable on the global
 //!   endpoint (`https://iam.myhuaweicloud.com`) and on regional ones;
 //! - authenticated either by an AK/SK signature (`Authorization`, the
-//!   recommended way) or by `X-Auth-Token`: the client signs it like any
-//!   other request;
+//!   recommended way) or by `X-Auth-Token`; IAM being global, a signature
+//!   carries `X-Domain-Id` and no `X-Project-Id`, and a token must be scoped
+//!   to the account (it needs the Agent Operator role, which a project-scoped
+//!   token does not carry): see [`super::iam`];
 //! - body `{"auth": {"identity": {"methods": ["assume_role"], "assume_role":
 //!   {"domain_id" or "domain_name", "agency_name", "duration_seconds"}}}}`,
 //!   the life from 900 s (15 minutes) to 86,400 s (24 hours);
 //! - answer 201 `{"credential": {"access", "secret", "securitytoken",
 //!   "expires_at"}}`; the temporary AK/SK must be used with the security
 //!   token, sent (and signed) as `X-Security-Token`.
+//!
+//! IAM's guide now recommends STS `AssumeAgency` (`POST /v5/agencies/assume`
+//! on a regional `sts.{region}` endpoint) for new work: its security tokens
+//! carry more context. The warden keeps the v3.0 call, by decision: the same
+//! guide says some cloud services do not yet accept STS security tokens and
+//! to use CreateTemporaryAccessKeyByAgency for them, and nothing published
+//! says VPCEP and SMN do; v3.0 works on the global endpoint with the same
+//! agencies; and its request is checked against the official IAM SDK in the
+//! conformance test. Moving to STS means a new call, not a changed one.
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -25,6 +36,9 @@ use super::error::{ApiError, ApiErrorKind};
 use super::models::parse_time;
 use super::Client;
 use crate::config::{Agency, AgencyDomain, Credentials, Secret};
+
+/// `POST /v3.0/OS-CREDENTIAL/securitytokens` (CreateTemporaryAccessKeyByAgency).
+pub(crate) const SECURITY_TOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 
 /// The IAM endpoint used when `WARDEN_IAM_ENDPOINT` is not set.
 pub const DEFAULT_IAM_ENDPOINT: &str = "https://iam.myhuaweicloud.com";
@@ -87,13 +101,18 @@ impl Client {
             "methods": ["assume_role"],
             "assume_role": assume_role,
         }}});
-        let url = format!(
-            "{}/v3.0/OS-CREDENTIAL/securitytokens",
-            iam_endpoint.trim_end_matches('/')
-        );
-        let answer = self.send_json(Method::POST, &url, Some(&body)).await?;
         let action = "assume agency";
         let target = format!("{} of account {}", agency.name, agency.domain);
+        let answer = self
+            .iam_json(
+                action,
+                &target,
+                iam_endpoint,
+                Method::POST,
+                SECURITY_TOKENS_PATH,
+                Some(&body),
+            )
+            .await?;
         let invalid = |detail: String| {
             ApiError::new(action, target.clone(), ApiErrorKind::Invalid { detail })
         };

@@ -1,5 +1,15 @@
 //! Authentication of API requests: AK/SK signing, a fixed IAM token, or an
 //! IAM token obtained by password and kept until it is about to expire.
+//!
+//! Requests are shaped as the official SDKs shape them (the conformance
+//! test holds them to it): `Content-Type: application/json`, or
+//! `application/json;charset=utf-8` with a body; `User-Agent` signed with
+//! the rest. A project-scoped service (VPCEP, SMN) gets `X-Project-Id`, as
+//! `BasicCredentials` sends. IAM is a global service: its calls carry
+//! `X-Domain-Id` (the account id) and no `X-Project-Id`, as
+//! `GlobalCredentials` sends; a password user calls IAM with a token scoped
+//! to its account (domain), since IAM's agency hand-off needs the Agent
+//! Operator role, which a project-scoped token does not carry.
 
 use hwcloud_sign::SigningKey;
 use reqwest::header::HeaderMap;
@@ -18,6 +28,26 @@ pub(crate) const RENEW_BEFORE: Duration = Duration::hours(1);
 /// (IAM tokens last 24 hours).
 const ASSUMED_LIFE: Duration = Duration::hours(23);
 
+/// The `Content-Type` of a call without a body (the SDK's default).
+pub(crate) const PLAIN_CONTENT_TYPE: &str = "application/json";
+
+/// The `Content-Type` of a call with a JSON body, as the VPCEP, IAM and SMN
+/// SDKs send it.
+pub(crate) const BODY_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+
+/// The `User-Agent` of every request, signed as the SDK signs its own.
+pub(crate) const USER_AGENT: &str = concat!("vpcep-warden/", env!("CARGO_PKG_VERSION"));
+
+/// Where a request goes: a project-scoped service, or a global one (IAM).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// VPCEP or SMN: `X-Project-Id` names this project.
+    Project(&'a str),
+    /// IAM: `X-Domain-Id` names this account, when known (it is not while
+    /// it is being found with `GET /v3/auth/domains`).
+    Global(Option<&'a str>),
+}
+
 /// How the client authenticates.
 pub(crate) enum Auth {
     /// Every request is signed (SDK-HMAC-SHA256).
@@ -25,6 +55,9 @@ pub(crate) enum Auth {
         key: SigningKey,
         sk: Secret,
         security_token: Option<Secret>,
+        /// The account the keys belong to: `HUAWEICLOUD_SDK_DOMAIN_ID`, or
+        /// found once with `GET /v3/auth/domains` before the first IAM call.
+        domain_id: tokio::sync::OnceCell<String>,
     },
     /// Every request carries this token.
     Token(Secret),
@@ -35,6 +68,8 @@ pub(crate) enum Auth {
         password: Secret,
         domain: String,
         cache: Mutex<Option<IamToken>>,
+        /// The token scoped to the account, for IAM calls.
+        domain_cache: Mutex<Option<IamToken>>,
         /// Every token this process obtained, to be scrubbed from answers
         /// (a renewed token's predecessor may still be echoed by a slow answer).
         issued: std::sync::Mutex<Vec<Secret>>,
@@ -69,8 +104,9 @@ pub(crate) enum Authn<'a> {
 }
 
 impl Auth {
-    /// The authentication the credentials describe.
-    pub(crate) fn new(credentials: &Credentials) -> Self {
+    /// The authentication the credentials describe; `domain_id` is the
+    /// account of AK/SK credentials when known (else found when needed).
+    pub(crate) fn new(credentials: &Credentials, domain_id: Option<&str>) -> Self {
         match credentials {
             Credentials::AkSk {
                 ak,
@@ -80,6 +116,7 @@ impl Auth {
                 key: SigningKey::new(ak.clone(), sk.expose()),
                 sk: sk.clone(),
                 security_token: security_token.clone(),
+                domain_id: tokio::sync::OnceCell::new_with(domain_id.map(str::to_owned)),
             },
             Credentials::Token(token) => Self::Token(token.clone()),
             Credentials::Password {
@@ -93,6 +130,7 @@ impl Auth {
                 password: password.clone(),
                 domain: domain.clone(),
                 cache: Mutex::new(None),
+                domain_cache: Mutex::new(None),
                 issued: std::sync::Mutex::new(Vec::new()),
             },
             Credentials::PerInvocation => Self::Missing,
@@ -136,21 +174,37 @@ impl Auth {
         }
     }
 
-    /// The headers of a request: `Content-Type`, `X-Project-Id` and the
-    /// authentication for `authn` (signed over the method, URL and body).
+    /// The headers of a request: `Content-Type`, the project or account
+    /// header of `scope`, and the authentication for `authn` (signed over
+    /// the method, URL and body).
     pub(crate) fn headers(
         &self,
         authn: &Authn<'_>,
         method: &str,
         url: &str,
         body: &[u8],
-        project_id: &str,
+        scope: Scope<'_>,
     ) -> Result<Vec<(&'static str, String)>, ApiErrorKind> {
-        let mut headers = vec![("Content-Type", "application/json".to_owned())];
+        let content_type = if body.is_empty() {
+            PLAIN_CONTENT_TYPE
+        } else {
+            BODY_CONTENT_TYPE
+        };
+        let mut headers = vec![
+            ("Content-Type", content_type.to_owned()),
+            ("User-Agent", USER_AGENT.to_owned()),
+        ];
+        let scope_header = match scope {
+            Scope::Project(project_id) => Some(("X-Project-Id", project_id.to_owned())),
+            Scope::Global(domain_id) => domain_id.map(|d| ("X-Domain-Id", d.to_owned())),
+        };
         match authn {
             Authn::Anonymous => return Ok(headers),
             Authn::Token(token) => {
-                headers.push(("X-Project-Id", project_id.to_owned()));
+                // A token names its own scope: IAM takes no project header.
+                if let Scope::Project(project_id) = scope {
+                    headers.push(("X-Project-Id", project_id.to_owned()));
+                }
                 headers.push(("X-Auth-Token", token.expose().to_owned()));
             }
             Authn::Signed => {
@@ -164,7 +218,7 @@ impl Auth {
                         detail: "signing needs AK/SK credentials".into(),
                     });
                 };
-                headers.push(("X-Project-Id", project_id.to_owned()));
+                headers.extend(scope_header);
                 if let Some(token) = security_token {
                     headers.push(("X-Security-Token", token.expose().to_owned()));
                 }
@@ -186,13 +240,26 @@ impl Auth {
     }
 }
 
-/// The body of POST `/v3/auth/tokens`: password authentication scoped to the project.
+/// What an IAM token is scoped to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TokenScope<'a> {
+    /// A project: what VPCEP accepts.
+    Project(&'a str),
+    /// The account, by name: what IAM's agency hand-off asks for.
+    Domain(&'a str),
+}
+
+/// The body of POST `/v3/auth/tokens`: password authentication with `scope`.
 pub(crate) fn password_body(
     user: &str,
     password: &Secret,
     domain: &str,
-    project_id: &str,
+    scope: TokenScope<'_>,
 ) -> Value {
+    let scope = match scope {
+        TokenScope::Project(id) => json!({ "project": { "id": id } }),
+        TokenScope::Domain(name) => json!({ "domain": { "name": name } }),
+    };
     json!({
         "auth": {
             "identity": {
@@ -205,7 +272,7 @@ pub(crate) fn password_body(
                     }
                 }
             },
-            "scope": { "project": { "id": project_id } }
+            "scope": scope
         }
     })
 }

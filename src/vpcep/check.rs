@@ -54,8 +54,8 @@ pub struct QuotaFound {
     pub kind: String,
     /// Resources in use.
     pub used: u64,
-    /// The limit.
-    pub quota: u64,
+    /// The limit; `null` when unlimited (the API's `-1`).
+    pub quota: Option<u64>,
 }
 
 /// One managed service as found.

@@ -117,7 +117,7 @@ impl Client {
             .connect_timeout(options.timeout)
             // A redirect would carry the credentials to another address: refuse it.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("vpcep-warden/", env!("CARGO_PKG_VERSION")))
+            .user_agent(super::auth::USER_AGENT)
             .build()
             .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
@@ -125,7 +125,8 @@ impl Client {
                 http,
                 base,
                 project_id: settings.project_id.clone(),
-                auth: Auth::new(&settings.credentials),
+                domain_id: settings.domain_id.clone(),
+                auth: Auth::new(&settings.credentials, settings.domain_id.as_deref()),
                 auth_method: settings.credentials.method(),
                 max_retries: options.max_retries,
                 max_answer_bytes: options.max_answer_bytes,
@@ -158,7 +159,8 @@ impl Client {
     pub fn with_credentials(&self, credentials: &Credentials) -> Client {
         Client {
             invocation: Some(Arc::new(InvocationAuth {
-                auth: Auth::new(credentials),
+                // The host's credentials for this function: the same account.
+                auth: Auth::new(credentials, self.inner.domain_id.as_deref()),
                 method: credentials.method(),
             })),
             ..self.clone()
@@ -196,7 +198,9 @@ impl Client {
                 http: inner.http.clone(),
                 base,
                 project_id: project_id.to_owned(),
-                auth: Auth::new(credentials),
+                // Another account, maybe: found when first needed.
+                domain_id: None,
+                auth: Auth::new(credentials, None),
                 auth_method: credentials.method(),
                 max_retries: inner.max_retries,
                 max_answer_bytes: inner.max_answer_bytes,
@@ -429,6 +433,19 @@ impl Client {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
+        let project_id = self.inner.project_id.clone();
+        self.send_json_in(&project_id, method, url, body).await
+    }
+
+    /// [`Client::send_json`] for a service of another project (`X-Project-Id`),
+    /// e.g. an SMN topic of another region.
+    pub async fn send_json_in(
+        &self,
+        project_id: &str,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
         let action = "call";
         let target = format!("{method} {}", url.split('?').next().unwrap_or(url));
         let parsed = Url::parse(url)
@@ -443,7 +460,10 @@ impl Client {
                     },
                 )
             })?;
-        let answer = self.call(action, &target, method, parsed, body).await?;
+        let scope = super::auth::Scope::Project(project_id);
+        let answer = self
+            .call_scoped(action, &target, method, parsed, body, scope)
+            .await?;
         self.decode(action, &target, &answer)
     }
 }

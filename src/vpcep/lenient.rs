@@ -79,6 +79,21 @@ pub fn opt_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Erro
     }
 }
 
+/// A limit: a count as [`count`] reads it, or `-1` (`"-1"`) for no limit
+/// (`None`), as some Huawei APIs send an unlimited quota.
+pub fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let unlimited = match &v {
+        Value::Number(n) => n.as_i64() == Some(-1),
+        Value::String(s) => s.trim() == "-1",
+        _ => false,
+    };
+    if unlimited {
+        return Ok(None);
+    }
+    count(v).map(Some).map_err(D::Error::custom)
+}
+
 /// A list from an array, a single object (a list of one) or `null` (empty).
 pub fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

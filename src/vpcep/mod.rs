@@ -17,10 +17,12 @@ pub mod check;
 mod client;
 mod descriptions;
 mod error;
+mod iam;
 mod lenient;
 mod models;
 mod paging;
 mod retry;
+mod token;
 mod transport;
 
 pub use agency::{

@@ -222,9 +222,14 @@ pub struct Quota {
     /// Resources in use.
     #[serde(default, deserialize_with = "lenient::count")]
     pub used: u64,
-    /// The limit.
-    #[serde(default, deserialize_with = "lenient::count")]
-    pub quota: u64,
+    /// The limit; `None` when unlimited (`-1`, as some Huawei APIs send).
+    #[serde(default = "no_limit_given", deserialize_with = "lenient::limit")]
+    pub quota: Option<u64>,
+}
+
+/// An absent `quota` reads as 0, as a `null` one does.
+fn no_limit_given() -> Option<u64> {
+    Some(0)
 }
 
 /// What [`super::Client::connection_action`] does with a pending connection.

@@ -14,13 +14,12 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::auth::{self, Auth, Authn};
+use super::auth::{Auth, Authn, Scope};
 use super::error::{error_fields, excerpt, map_error_answer, scrub, ApiError, ApiErrorKind};
 use super::lenient;
 use super::paging::{page_limit, Pager};
 use super::retry::Backoff;
 use super::Client;
-use crate::config::Secret;
 
 /// Reads a body of at most `cap` bytes, chunk by chunk, never buffering more.
 async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, ApiErrorKind> {
@@ -55,6 +54,9 @@ pub(super) struct Inner {
     pub(super) http: reqwest::Client,
     pub(super) base: Url,
     pub(super) project_id: String,
+    /// `HUAWEICLOUD_SDK_DOMAIN_ID`: the account of this client's own
+    /// credentials and of those an invocation brings for the same account.
+    pub(super) domain_id: Option<String>,
     pub(super) auth: Auth,
     /// `Credentials::method` of the settings (no secret).
     pub(super) auth_method: &'static str,
@@ -268,7 +270,7 @@ impl Client {
         ApiError::new(action, target, kind)
     }
 
-    /// One authenticated call, retried as needed.
+    /// One authenticated call to this client's project, retried as needed.
     pub(super) async fn call(
         &self,
         action: &'static str,
@@ -276,6 +278,28 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let project_id = self.inner.project_id.clone();
+        self.call_scoped(
+            action,
+            target,
+            method,
+            url,
+            body,
+            Scope::Project(&project_id),
+        )
+        .await
+    }
+
+    /// One authenticated call to the service `scope` names, retried as needed.
+    pub(super) async fn call_scoped(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        scope: Scope<'_>,
     ) -> Result<Answer, ApiError> {
         if matches!(self.auth(), Auth::Missing) {
             return Err(ApiError::new(
@@ -286,7 +310,7 @@ impl Client {
                 },
             ));
         }
-        let token = self.token().await?;
+        let token = self.token(scope).await?;
         let authn = match (self.auth(), &token) {
             (Auth::AkSk { .. }, _) => Authn::Signed,
             (_, Some(token)) => Authn::Token(token),
@@ -294,75 +318,33 @@ impl Client {
         };
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let result = self
-            .send(action, target, &method, &url, &body, &authn)
+            .send(action, target, &method, &url, &body, &authn, scope)
             .await;
-        if let (Err(e), Auth::Password { cache, .. }) = (&result, self.auth()) {
+        if let (
+            Err(e),
+            Auth::Password {
+                cache,
+                domain_cache,
+                ..
+            },
+        ) = (&result, self.auth())
+        {
             if e.status() == Some(401) {
                 // A refused IAM token (revoked, or the password changed) is
                 // dropped, so the next call asks IAM again.
+                let cache = match scope {
+                    Scope::Project(_) => cache,
+                    Scope::Global(_) => domain_cache,
+                };
                 *cache.lock().await = None;
             }
         }
         result
     }
 
-    /// The token to send: the fixed one, or the cached IAM token, renewed when
-    /// less than an hour is left; `None` for AK/SK.
-    async fn token(&self) -> Result<Option<Secret>, ApiError> {
-        let Auth::Password {
-            tokens_url,
-            user,
-            password,
-            domain,
-            cache,
-            ..
-        } = self.auth()
-        else {
-            return Ok(match self.auth() {
-                Auth::Token(token) => Some(token.clone()),
-                _ => None,
-            });
-        };
-        let mut cached = cache.lock().await;
-        if let Some(token) = cached
-            .as_ref()
-            .filter(|t| t.is_fresh(OffsetDateTime::now_utc()))
-        {
-            return Ok(Some(token.value.clone()));
-        }
-        let (action, target) = ("get an IAM token", format!("for user {user}"));
-        let url = Url::parse(tokens_url).map_err(|e| {
-            ApiError::new(
-                action,
-                target.clone(),
-                ApiErrorKind::Invalid {
-                    detail: format!("bad IAM endpoint: {e}"),
-                },
-            )
-        })?;
-        let body = auth::password_body(user, password, domain, &self.inner.project_id).to_string();
-        let answer = self
-            .send(
-                action,
-                &target,
-                &Method::POST,
-                &url,
-                body.as_bytes(),
-                &Authn::Anonymous,
-            )
-            .await?;
-        let token =
-            auth::token_from_answer(&answer.headers, &answer.body, OffsetDateTime::now_utc())
-                .map_err(|kind| ApiError::new(action, target, kind))?;
-        self.auth().remember(&token.value);
-        tracing::info!(expires_at = %token.expires_at, "obtained an IAM token");
-        let value = token.value.clone();
-        *cached = Some(token);
-        Ok(Some(value))
-    }
-
     /// Sends a request, retrying retryable failures with backoff.
-    async fn send(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn send(
         &self,
         action: &'static str,
         target: &str,
@@ -370,14 +352,16 @@ impl Client {
         url: &Url,
         body: &[u8],
         authn: &Authn<'_>,
+        scope: Scope<'_>,
     ) -> Result<Answer, ApiError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let Failed { kind, retry_after } = match self.attempt(method, url, body, authn).await {
-                Ok(answer) => return Ok(answer),
-                Err(failed) => failed,
-            };
+            let Failed { kind, retry_after } =
+                match self.attempt(method, url, body, authn, scope).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(failed) => failed,
+                };
             // The server's `Retry-After` (429, 503) is waited out, up to a
             // minute; the deadline check below still applies.
             let wait = self
@@ -410,6 +394,7 @@ impl Client {
         url: &Url,
         body: &[u8],
         authn: &Authn<'_>,
+        scope: Scope<'_>,
     ) -> Result<Answer, Failed> {
         // Signed after the permit is held, so a long wait cannot age the
         // signing time. The semaphore is never closed: acquiring only waits.
@@ -419,13 +404,9 @@ impl Client {
         if !self.has_time_after(Duration::ZERO) {
             return Err(ApiErrorKind::Deadline.into());
         }
-        let headers = self.auth().headers(
-            authn,
-            method.as_str(),
-            url.as_str(),
-            body,
-            &self.inner.project_id,
-        )?;
+        let headers = self
+            .auth()
+            .headers(authn, method.as_str(), url.as_str(), body, scope)?;
         let mut request = self
             .inner
             .http

@@ -97,11 +97,11 @@ async fn the_references_examples_decode() {
     let quotas = c.quotas().await.unwrap();
     assert_eq!(
         (quotas[0].kind.as_str(), quotas[0].used, quotas[0].quota),
-        ("endpoint", 4, 150)
+        ("endpoint", 4, Some(150))
     );
     assert_eq!(
         (quotas[1].kind.as_str(), quotas[1].used, quotas[1].quota),
-        ("endpoint_service", 10, 100)
+        ("endpoint_service", 10, Some(100))
     );
     let server = TestServer::scripted(vec![Reply::raw(400, &fixture("error.json"))]).await;
     let err = client(&server).quotas().await.unwrap_err();

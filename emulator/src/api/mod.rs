@@ -68,10 +68,16 @@ pub(crate) enum Op {
     DeleteEndpoint,
     ListQuotas,
     CreateSecurityToken,
+    ListAuthDomains,
     Unknown,
 }
 
 impl Op {
+    /// Whether it is an IAM operation (global: no project in its path).
+    pub fn is_iam(self) -> bool {
+        matches!(self, Self::CreateSecurityToken | Self::ListAuthDomains)
+    }
+
     /// The name used in the stats.
     pub fn name(self) -> &'static str {
         match self {
@@ -95,6 +101,7 @@ impl Op {
             Self::DeleteEndpoint => "delete_endpoint",
             Self::ListQuotas => "list_quotas",
             Self::CreateSecurityToken => "create_security_token",
+            Self::ListAuthDomains => "list_auth_domains",
             Self::Unknown => "unknown",
         }
     }
@@ -116,6 +123,7 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         ("GET", [v]) => (Op::ShowVersion, "", *v),
         ("GET", ["v1", p, "quotas"]) => (Op::ListQuotas, *p, ""),
         ("POST", ["v3.0", "OS-CREDENTIAL", "securitytokens"]) => (Op::CreateSecurityToken, "", ""),
+        ("GET", ["v3", "auth", "domains"]) => (Op::ListAuthDomains, "", ""),
         (m, ["v1", p, "vpc-endpoint-services", rest @ ..]) => {
             let (op, id) = service_route(m, rest);
             (op, *p, id)
@@ -248,8 +256,17 @@ fn serve(
         lock(&shared.stats).unauthorized += 1;
         ApiError::unauthorized(&refusal.0, rid)
     })?;
-    if route.op != Op::CreateSecurityToken {
-        // IAM is global: its paths name no project.
+    if route.op.is_iam() {
+        // IAM is global: its paths name no project; its callers name their account.
+        iam::check_scope(&account, parts, route.op)?;
+    } else {
+        let token = parts.headers.get("x-auth-token").map(|v| v.as_bytes());
+        if token.is_some() && token == account.domain_token.as_deref().map(str::as_bytes) {
+            return Err(ApiError::unauthorized(
+                "the token is scoped to an account (domain), not to a project",
+                rid,
+            ));
+        }
         check_project(&account, parts, &route.project)?;
     }
     let query = Query::parse(parts.uri.query().unwrap_or_default());
@@ -303,6 +320,7 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::DeleteEndpoint => endpoints::delete(state, ctx, id),
         Op::ListQuotas => endpoints::quotas(state, ctx),
         Op::CreateSecurityToken => iam::security_token(state, ctx),
+        Op::ListAuthDomains => Ok(iam::domains(ctx)),
         // Answered by `serve` before authentication; never dispatched.
         Op::ListVersions | Op::ShowVersion | Op::Unknown => Err(ApiError::no_route("", "")),
     }

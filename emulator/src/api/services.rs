@@ -23,15 +23,29 @@ pub(super) fn render(state: &State, s: &Service) -> Value {
         .iter()
         .map(|p| json!({"client_port": p.client_port, "server_port": p.server_port, "protocol": p.protocol}))
         .collect();
-    json!({
+    let mut out = json!({
         "id": s.id, "port_id": s.port_id, "vpc_id": s.vpc_id, "status": s.status.as_str(),
         "approval_enabled": s.approval_enabled, "service_name": s.service_name,
         "service_type": s.service_type, "server_type": s.server_type, "project_id": s.owner_project,
         "created_at": format_time(s.created_at), "updated_at": format_time(s.updated_at),
         "ports": ports, "tcp_proxy": s.tcp_proxy, "description": s.description,
         "connection_count": connection_count, "enable_policy": false, "tags": []
-    })
+    });
+    if s.status == SvcStatus::Failed {
+        // The reference's Error object has `error_code` and `error_message`;
+        // the official SDK's model (`Error`) reads `code` and `message`.
+        // Both are sent, so that a client built on either finds the cause.
+        out["error"] = json!([{
+            "error_code": FAILED_SERVICE.0, "error_message": FAILED_SERVICE.1,
+            "code": FAILED_SERVICE.0, "message": FAILED_SERVICE.1,
+        }]);
+    }
+    out
 }
+
+/// The cause a failed service shows: the reference's code for a service
+/// that cannot be used.
+const FAILED_SERVICE: (&str, &str) = ("EndPoint.2004", "The endpoint service is unavailable.");
 
 /// The caller's own service `id`.
 pub(super) fn owned<'a>(state: &'a State, ctx: &Ctx, id: &str) -> Result<&'a Service, ApiError> {

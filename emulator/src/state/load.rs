@@ -339,6 +339,7 @@ fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
             ak: a.ak.clone(),
             sk: a.sk.clone(),
             token: a.token.clone().filter(|t| !t.is_empty()),
+            domain_token: a.domain_token.clone().filter(|t| !t.is_empty()),
             temporary,
             agencies: load_agencies(&a.agencies, i)?,
         });

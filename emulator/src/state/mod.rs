@@ -116,7 +116,7 @@ impl State {
     pub fn account_by_token(&self, token: &str) -> Option<&Account> {
         self.accounts
             .iter()
-            .find(|a| a.token.as_deref() == Some(token))
+            .find(|a| a.token.as_deref() == Some(token) || a.domain_token.as_deref() == Some(token))
     }
 
     pub(crate) fn account_by_domain(&self, domain_id: &str) -> Option<&Account> {

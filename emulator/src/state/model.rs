@@ -22,6 +22,7 @@ pub(crate) struct Account {
     pub ak: String,
     pub sk: String,
     pub token: Option<String>,
+    pub domain_token: Option<String>,
     pub temporary: Vec<Temporary>,
     /// Agencies other accounts may assume to act for this one.
     pub agencies: Vec<crate::scenario::AgencySpec>,

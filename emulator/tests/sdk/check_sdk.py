@@ -7,9 +7,12 @@ Starts the given emulator binary with a two-account scenario (provider and
 consumer), then, through the SDK's own signed requests, lists services,
 endpoints and connections, accepts a connection, describes a connection,
 reads quotas, deletes an endpoint, reads versions, adds whitelist records and
-creates an endpoint, and calls with temporary credentials (with their
-security token, with a wrong one, with none), checking every answer. Prints "N passed, M failed" and exits
-non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
+creates an endpoint, reads a failed service's error, calls with temporary
+credentials (with their security token, with a wrong one, with none), and
+assumes an agency through the official IAM SDK (which finds its account with
+GET /v3/auth/domains), checking every answer. Prints "N passed, M failed" and
+exits non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
+huaweicloudsdkiam
 """
 
 import json
@@ -19,7 +22,16 @@ import sys
 import tempfile
 
 try:
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
+    from huaweicloudsdkcore.region.region import Region
+    from huaweicloudsdkiam.v3 import (
+        AgencyAuth,
+        AgencyAuthIdentity,
+        CreateTemporaryAccessKeyByAgencyRequest,
+        CreateTemporaryAccessKeyByAgencyRequestBody,
+        IamClient,
+        IdentityAssumerole,
+    )
     from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
     from huaweicloudsdkvpcep.v1 import (
         AcceptOrRejectEndpointRequest,
@@ -35,6 +47,7 @@ try:
         ListEndpointsRequest,
         ListQuotaDetailsRequest,
         ListServiceConnectionsRequest,
+        ListServiceDetailsRequest,
         ListServiceDescribeDetailsRequest,
         ListServicePermissionsDetailsRequest,
         ListVersionDetailsRequest,
@@ -43,7 +56,7 @@ try:
         VpcepClient,
     )
 except ImportError as missing:  # say how to fix it rather than a traceback
-    sys.exit(f"the official SDK is not installed ({missing}): pip install huaweicloudsdkvpcep")
+    sys.exit(f"the official SDK is not installed ({missing}): pip install huaweicloudsdkvpcep huaweicloudsdkiam")
 
 PROVIDER = {"name": "provider", "domain_id": "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21",
             "project_id": "1f2e3d4c5b6a47988776655443322110", "ak": "SDKPROVIDERAK", "sk": "sdk-provider-secret"}
@@ -56,11 +69,13 @@ SERVICE_ID = "5133655d-0e28-4090-b669-13f87b355c78"
 PENDING_EP = "03184a04-95d5-4555-86c4-e767a371ff99"
 ACCEPTED_EP = "43b0e3b0-eec9-49da-866b-6687b75f9fe5"
 FAILED_EP = "7d6e5f40-1111-4222-8333-944455566677"
+FAILED_SERVICE = "6f1e2d3c-2222-4333-8444-a55566677788"
 
 SCENARIO = {
-    "accounts": [dict(PROVIDER, temporary=[TEMPORARY]), CONSUMER],
+    "accounts": [dict(PROVIDER, temporary=[TEMPORARY]),
+                 dict(CONSUMER, agencies=[{"name": "sdk-ops", "trusted_domain_id": PROVIDER["domain_id"]}])],
     "quotas": {"endpoint": 150, "endpoint_service": 20},
-    "services": [{
+    "services": [{"id": FAILED_SERVICE, "owner": "consumer", "service_name": "sdk-failed", "status": "failed"}, {
         "id": SERVICE_ID, "owner": "provider", "service_name": "sdk-check", "approval_enabled": True,
         "connections": [
             {"endpoint_id": PENDING_EP, "domain_id": CONSUMER["domain_id"], "status": "pendingAcceptance",
@@ -193,6 +208,24 @@ def run_checks(base):
         expect(r.total_count == 1, f"total_count {r.total_count}")
         expect(r.endpoints[0].status == "failed", r.endpoints[0].status)
         expect(r.endpoints[0].tags[0].key == "team", r.endpoints[0].tags)
+        expect(r.endpoints[0].active_status == ["active"], r.endpoints[0].active_status)
+        expect(r.endpoints[0].error[0].error_code == "EndPoint.2022", r.endpoints[0].error)
+
+    def iam_assumes_an_agency():
+        # GlobalCredentials without a domain id: the SDK finds it with GET /v3/auth/domains.
+        credentials = GlobalCredentials(PROVIDER["ak"], PROVIDER["sk"]).with_iam_endpoint(base)
+        iam = IamClient.new_builder().with_credentials(credentials) \
+            .with_region(Region("cn-north-4", base)).build()
+        role = IdentityAssumerole(agency_name="sdk-ops", domain_id=CONSUMER["domain_id"], duration_seconds=900)
+        body = CreateTemporaryAccessKeyByAgencyRequestBody(
+            auth=AgencyAuth(identity=AgencyAuthIdentity(methods=["assume_role"], assume_role=role)))
+        r = iam.create_temporary_access_key_by_agency(CreateTemporaryAccessKeyByAgencyRequest(body=body))
+        expect(r.credential.access and r.credential.securitytoken, "no temporary credentials")
+
+    def failed_service():
+        r = consumer.list_service_details(ListServiceDetailsRequest(vpc_endpoint_service_id=FAILED_SERVICE))
+        expect(r.status == "failed", r.status)
+        expect(r.error and r.error[0].code == "EndPoint.2004" and r.error[0].message, r.error)
 
     def quotas():
         r = provider.list_quota_details(ListQuotaDetailsRequest())
@@ -269,6 +302,8 @@ def run_checks(base):
                      ("consumer describing is refused", consumer_describing_is_refused),
                      ("consumer sees accepted endpoint", consumer_sees_accepted),
                      ("list provider endpoints", provider_endpoints), ("read quotas", quotas),
+                     ("a failed service carries its error", failed_service),
+                     ("the IAM SDK assumes an agency", iam_assumes_an_agency),
                      ("delete endpoint", delete), ("list versions", versions),
                      ("add and list whitelist records", whitelist),
                      ("consumer creates an endpoint", consumer_creates_endpoint),

@@ -315,6 +315,10 @@ impl Target {
         s.project_id = self.project_id.clone();
         s.region = Some(self.region.clone());
         s.vpcep_endpoint = self.vpcep_endpoint.clone();
+        // Worked through an agency, the target's credentials are its account's.
+        if self.agency.is_some() {
+            s.domain_id = self.domain_id.clone();
+        }
         if let Some(list) = &self.allowed_domains {
             s.allow_service_whitelist = list.iter().any(|d| d == SERVICE_WHITELIST);
             s.allowed_domains = list

@@ -361,6 +361,7 @@ async fn allowlist(
 ) -> Result<Allowlist, ApiError> {
     let mut allow = Allowlist::of_domains(&ctx.settings.allowed_domains);
     allow.whitelist_on = ctx.settings.allow_service_whitelist;
+    allow.owner = ctx.settings.domain_id.clone();
     let undecided = connections.iter().any(|c| {
         let judged = c.status == PENDING || (rules.reconcile && c.status == "accepted");
         judged && plan::account(c).is_some_and(|a| allow.judge(a) == Verdict::NotAllowed)

@@ -71,6 +71,10 @@ pub struct Allowlist {
     /// The service's own whitelist records, when `service-whitelist` is on
     /// and they were read.
     pub whitelist: Vec<Record>,
+    /// The service owner's own account, when known: in the whitelist of its
+    /// own services by default (VPCEP API reference, "Batch Adding or
+    /// Deleting Whitelist Records"), so allowed with `service-whitelist`.
+    pub owner: Option<String>,
 }
 
 /// What the allowlist says of one account.
@@ -92,6 +96,7 @@ impl Allowlist {
             domains: domains.into_iter().cloned().collect(),
             whitelist_on: false,
             whitelist: Vec::new(),
+            owner: None,
         }
     }
 
@@ -106,6 +111,11 @@ impl Allowlist {
     pub fn judge(&self, domain_id: &str) -> Verdict {
         if self.domains.contains(domain_id) {
             return Verdict::Allowed("account in WARDEN_ALLOWED_DOMAINS");
+        }
+        if self.whitelist_on && self.owner.as_deref() == Some(domain_id) {
+            return Verdict::Allowed(
+                "the service owner's own account, in its whitelist by default",
+            );
         }
         let mut undecidable = None;
         for record in &self.whitelist {
@@ -159,6 +169,7 @@ mod tests {
         Allowlist {
             domains: domains.iter().map(|d| d.to_string()).collect(),
             whitelist_on: true,
+            owner: None,
             whitelist: records
                 .iter()
                 .map(|(p, t)| Record::parse(&perm(p, *t)))
@@ -206,6 +217,19 @@ mod tests {
             );
         }
         assert!(matches!(a.judge("def456"), Verdict::Undecidable(_)));
+    }
+
+    #[test]
+    fn the_owners_own_account_is_in_its_whitelist_by_default() {
+        let mut a = allow(&[], &[]);
+        a.owner = Some("own".into());
+        assert!(matches!(a.judge("own"), Verdict::Allowed(_)));
+        a.whitelist_on = false;
+        assert_eq!(
+            a.judge("own"),
+            Verdict::NotAllowed,
+            "only with service-whitelist"
+        );
     }
 
     #[test]

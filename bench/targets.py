@@ -102,7 +102,7 @@ def run_once(count):
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith(("WARDEN_", "HUAWEICLOUD_")) and k != "RUST_LOG"}
             env.update({"HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK,
-                        "WARDEN_IAM_ENDPOINT": base, "WARDEN_ALLOWED_DOMAINS": ALLOWED,
+                        "HUAWEICLOUD_SDK_DOMAIN_ID": WARDEN_DOMAIN, "WARDEN_IAM_ENDPOINT": base, "WARDEN_ALLOWED_DOMAINS": ALLOWED,
                         "WARDEN_TARGETS": json.dumps(targets),
                         "WARDEN_GC_MAX_DELETES": str(count * FAILED_OLD),
                         "WARDEN_MAX_CONCURRENCY": str(CONCURRENCY)})

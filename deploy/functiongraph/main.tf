@@ -1,7 +1,9 @@
 # vpcep-warden on FunctionGraph: the custom-runtime function built by
 # package.sh, an agency that lends it the least VPCEP and SMN permissions,
 # two timers (approve and gc every 5 minutes, quota hourly) and a webhook
-# behind API Gateway.
+# behind API Gateway. With `targets` and `fan_out`, each timer hands every
+# target a tick of its own: the function invokes itself asynchronously once
+# per target (FunctionGraph queues and retries those invocations).
 
 terraform {
   required_version = ">= 1.3"
@@ -34,6 +36,15 @@ locals {
     "smn:topic:publish",
   ]
 
+  # The function's own URN, built from its parts (it cannot name itself).
+  function_urn = "urn:fss:${var.region}:${var.project_id}:function:default:${var.name}:latest"
+
+  # A timer's event: a tick of `jobs` here, or handed to every target.
+  timer_event = {
+    for name, jobs in { approve_and_gc = "approve,gc", quota = "quota" } :
+    name => var.fan_out ? jsonencode({ warden = "fanout", jobs = split(",", jobs) }) : jsonencode({ jobs = jobs })
+  }
+
   settings = merge(
     {
       HUAWEICLOUD_SDK_PROJECT_ID = var.project_id
@@ -44,6 +55,8 @@ locals {
       WARDEN_SMN_TOPIC_URN       = var.smn_topic_urn
       # The approve timer below runs every 5 minutes.
       WARDEN_SCHEDULE_MINUTES = "5"
+      WARDEN_TARGETS          = var.targets
+      WARDEN_FUNCTION_URN     = var.fan_out ? local.function_urn : ""
     },
     var.extra_settings,
   )
@@ -59,7 +72,7 @@ resource "huaweicloud_identity_role" "warden" {
     Statement = [
       {
         Effect = "Allow"
-        Action = local.actions
+        Action = concat(local.actions, var.fan_out ? ["functiongraph:function:invokeAsync"] : [])
       },
     ]
   })
@@ -105,7 +118,7 @@ resource "huaweicloud_fgs_function_trigger" "approve_and_gc" {
     name          = "${var.name}-every-5-minutes"
     schedule_type = "Rate"
     schedule      = "5m"
-    user_event    = jsonencode({ jobs = "approve,gc" })
+    user_event    = local.timer_event.approve_and_gc
   })
 }
 
@@ -117,8 +130,17 @@ resource "huaweicloud_fgs_function_trigger" "quota" {
     name          = "${var.name}-hourly"
     schedule_type = "Rate"
     schedule      = "1h"
-    user_event    = jsonencode({ jobs = "quota" })
+    user_event    = local.timer_event.quota
   })
+}
+
+# With fan-out, each target's tick is an asynchronous invocation: retried
+# twice when it fails, dropped when an hour old (the next timer sends anew).
+resource "huaweicloud_fgs_async_invoke_configuration" "warden" {
+  count                          = var.fan_out ? 1 : 0
+  function_urn                   = huaweicloud_fgs_function.warden.urn
+  max_async_event_age_in_seconds = 3600
+  max_async_retry_attempts       = 2
 }
 
 # The webhook: POST /webhook on a dedicated API Gateway. No gateway

@@ -89,3 +89,20 @@ variable "timeout" {
   type        = number
   default     = 120
 }
+
+variable "targets" {
+  description = "WARDEN_TARGETS: the estates to look after, as the README's JSON list; empty for the region's project alone."
+  type        = string
+  default     = ""
+}
+
+variable "fan_out" {
+  description = "Hand each target of `targets` a tick of its own (an asynchronous invocation of this function), instead of ticking every target in one invocation."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.fan_out || var.targets != ""
+    error_message = "fan_out needs targets."
+  }
+}

@@ -312,3 +312,49 @@ async fn service_whitelist_records_approve_but_a_star_record_never_does() {
         "pendingAcceptance"
     );
 }
+
+#[tokio::test]
+async fn a_tick_reads_each_whitelist_once_for_approve_and_the_posture_review() {
+    use crate::safety::model::{Estate, Model, Service};
+    use crate::safety::{conn, PROJECTS, STRANGER};
+    let services = (0..3)
+        .map(|i| Service {
+            id: format!("svc-{i}"),
+            connections: vec![conn("e-1", Some(STRANGER), "pendingAcceptance", None)],
+            ..Service::default()
+        })
+        .collect();
+    let model = Model::start(std::collections::BTreeMap::from([(
+        PROJECTS[0].to_owned(),
+        Estate {
+            services,
+            ..Estate::default()
+        },
+    )]))
+    .await;
+    let s = crate::safety::settings(
+        &model,
+        1,
+        &[("WARDEN_ALLOWED_DOMAINS", "service-whitelist")],
+    );
+    let report = dispatch(
+        &vpcep_warden::jobs::Ctx::new(s).unwrap(),
+        Trigger::Tick {
+            jobs: vec![Job::Approve, Job::Quota],
+            targets: Vec::new(),
+        },
+    )
+    .await
+    .report;
+    assert_eq!(report.left_pending.len(), 3, "{:?}", report.errors);
+    let reads = model
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/permissions"))
+        .count();
+    assert_eq!(
+        reads, 3,
+        "one whitelist read per service, shared by both jobs"
+    );
+}

@@ -16,7 +16,11 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::alerts::Sinks;
 use crate::config::{Credentials, Settings};
-use crate::vpcep::{ApiError, Client, EndpointService};
+use crate::vpcep::{ApiError, Client, EndpointService, Permission};
+
+/// Whitelists read in one run, by service.
+type Whitelists =
+    std::sync::Mutex<std::collections::HashMap<String, Arc<OnceCell<Arc<Vec<Permission>>>>>>;
 
 /// What every job needs: settings, the API client, the alert sinks and the deadline.
 #[derive(Clone)]
@@ -32,6 +36,9 @@ pub struct Ctx {
     /// The project's services, read at most once per run and shared by the
     /// jobs (approve sweeps them, quota reviews their posture).
     services: Arc<OnceCell<Vec<EndpointService>>>,
+    /// Each service's whitelist, read at most once per run and shared by
+    /// the jobs (approve judges by it, quota reviews its posture).
+    whitelists: Arc<Whitelists>,
     /// State the layers above the jobs keep across warm invocations (the
     /// targets' clients and credentials), opaque to the jobs.
     kept: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
@@ -58,6 +65,7 @@ impl Ctx {
             deadline: None,
             actions: Arc::new(Semaphore::new(2 * settings_concurrency)),
             services: Arc::new(OnceCell::new()),
+            whitelists: Arc::default(),
             kept: Arc::new(OnceLock::new()),
             seat: caps::Seat::alone(),
         }
@@ -78,6 +86,7 @@ impl Ctx {
     pub fn for_one_run(&self) -> Self {
         Self {
             services: Arc::new(OnceCell::new()),
+            whitelists: Arc::default(),
             seat: caps::Seat::alone(),
             ..self.clone()
         }
@@ -95,6 +104,23 @@ impl Ctx {
             .get_or_try_init(|| self.client.list_services())
             .await
             .map(Vec::as_slice)
+    }
+
+    /// The whitelist records of a service, read at most once per run (a
+    /// failed read is not kept: the next caller tries again).
+    pub async fn whitelist(&self, service_id: &str) -> Result<Arc<Vec<Permission>>, ApiError> {
+        let cell = self
+            .whitelists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(service_id.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            self.client.list_permissions(service_id).await.map(Arc::new)
+        })
+        .await
+        .cloned()
     }
 
     /// The same context with a deadline for one invocation.

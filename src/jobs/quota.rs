@@ -172,9 +172,9 @@ async fn posture(ctx: &Ctx, report: &mut Report) -> Vec<Alert> {
     };
     let mut set = JoinSet::new();
     for service in services {
-        let client = ctx.client.clone();
+        let ctx = ctx.clone();
         set.spawn(async move {
-            let records = client.list_permissions(&service.id).await;
+            let records = ctx.whitelist(&service.id).await;
             (service, records)
         });
     }

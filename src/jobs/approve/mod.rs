@@ -367,7 +367,7 @@ async fn allowlist(
         judged && plan::account(c).is_some_and(|a| allow.judge(a) == Verdict::NotAllowed)
     });
     if allow.whitelist_on && undecided {
-        let records = ctx.client.list_permissions(service).await?;
+        let records = ctx.whitelist(service).await?;
         allow.whitelist = rules::records(&records);
     }
     Ok(allow)

@@ -9,7 +9,7 @@ deployment of that size would, since the cap counts across targets),
 measures its peak RSS, and writes the "Many targets" section of
 BENCHMARKS.md (kept just before "Hostile answers").
 
-    cargo build --release && python3 bench/targets.py
+    cargo build --release --workspace && python3 bench/targets.py
 """
 
 import json

@@ -340,4 +340,19 @@ mod tests {
         assert_eq!(kept("2026-11-22"), None);
         assert!(kept("next week").is_some_and(|w| w.contains("not an RFC 3339")));
     }
+
+    #[test]
+    fn with_several_keep_until_tags_the_latest_or_an_unreadable_one_wins() {
+        let r = rules(10);
+        let kept = |tags: &[&str]| refusal(&ep("e", FAILED, "2026-01-01T00:00:00Z", tags), &r);
+        // The first tag found has passed; the second, whose key differs in case, has not.
+        let both = kept(&["warden-keep-until=2026-01-01", "WARDEN-KEEP-UNTIL=2026-12-31"]);
+        assert!(both.is_some_and(|w| w.contains("kept until 2026-12-31")));
+        let unreadable = kept(&["warden-keep-until=2026-01-01", "Warden-Keep-Until=soon"]);
+        assert!(unreadable.is_some_and(|w| w.contains("not an RFC 3339")));
+        assert!(
+            kept(&["warden-keep-until=9999-12-31"]).is_some_and(|w| w.contains("kept until")),
+            "the last date there is, is a date"
+        );
+    }
 }

@@ -24,6 +24,7 @@ mod paging;
 mod retry;
 mod token;
 mod transport;
+mod walk;
 
 pub use agency::{
     TemporaryCredentials, AGENCY_DURATION_SECS, AGENCY_RENEW_BEFORE, DEFAULT_IAM_ENDPOINT,

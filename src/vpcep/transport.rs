@@ -1,5 +1,5 @@
 //! Sending requests: URLs, authentication headers, the concurrency permit,
-//! retries with backoff, error mapping, decoding and paging.
+//! retries with backoff, error mapping and decoding (paging: `walk.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -16,8 +15,6 @@ use url::Url;
 
 use super::auth::{Auth, Authn, Scope};
 use super::error::{error_fields, excerpt, map_error_answer, scrub, ApiError, ApiErrorKind};
-use super::lenient;
-use super::paging::{page_limit, Pager};
 use super::retry::Backoff;
 use super::Client;
 
@@ -137,92 +134,6 @@ impl Client {
         self.decode(action, target, &answer)
     }
 
-    pub(super) async fn collect<T: DeserializeOwned>(
-        &self,
-        action: &'static str,
-        target: String,
-        segments: &[&str],
-        filters: &[(&str, &str)],
-        key: &str,
-    ) -> Result<Vec<T>, ApiError> {
-        let mut all = Vec::new();
-        self.for_each_page(action, target, segments, filters, key, |page| {
-            all.extend(page)
-        })
-        .await?;
-        Ok(all)
-    }
-
-    /// Walks a list with `limit=1000` (500 for whitelist records) and `offset`
-    /// to its end, each item handed over once (see [`Pager`]).
-    pub(super) async fn for_each_page<T: DeserializeOwned, F: FnMut(Vec<T>)>(
-        &self,
-        action: &'static str,
-        target: String,
-        segments: &[&str],
-        filters: &[(&str, &str)],
-        key: &str,
-        mut f: F,
-    ) -> Result<(), ApiError> {
-        #[derive(Deserialize)]
-        struct Count {
-            #[serde(default, deserialize_with = "lenient::opt_count")]
-            total_count: Option<u64>,
-        }
-        let mut pager = Pager::new(page_limit(key));
-        let limit = pager.limit().to_string();
-        loop {
-            let offset = pager.offset().to_string();
-            let mut query = vec![("limit", limit.as_str()), ("offset", offset.as_str())];
-            query.extend_from_slice(filters);
-            let url = self.url(action, &target, segments, &query)?;
-            let answer = self.call(action, &target, Method::GET, url, None).await?;
-            let mut page: Value = self.decode(action, &target, &answer)?;
-            let items = page.get_mut(key).map(Value::take);
-            let count: Count = serde_json::from_value(page)
-                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
-            // An answer with neither the list nor a count of zero is no list
-            // at all: never read as an empty one (an empty whitelist decides).
-            let items = match items {
-                None | Some(Value::Null) if count.total_count != Some(0) => {
-                    return Err(ApiError::new(
-                        action,
-                        target,
-                        ApiErrorKind::InconsistentList {
-                            detail: format!(
-                                "the answer holds no `{key}` list and no total_count of 0"
-                            ),
-                        },
-                    ));
-                }
-                None | Some(Value::Null) => Value::Array(Vec::new()),
-                Some(items) => items,
-            };
-            let items: Vec<Value> = serde_json::from_value(items)
-                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
-            let listed = items.len() as u64;
-            let items = items
-                .into_iter()
-                .filter(|item| pager.is_new(item.get("id").and_then(Value::as_str)))
-                .map(serde_json::from_value)
-                .collect::<Result<Vec<T>, _>>()
-                .map_err(|e| self.decode_error(action, &target, &answer, e))?;
-            let more = pager
-                .advance(listed, items.len() as u64, count.total_count)
-                .map_err(|detail| {
-                    ApiError::new(
-                        action,
-                        target.clone(),
-                        ApiErrorKind::InconsistentList { detail },
-                    )
-                })?;
-            f(items);
-            if !more {
-                return Ok(());
-            }
-        }
-    }
-
     /// Decodes a 2xx answer; a body that is an error object is an error.
     pub(super) fn decode<T: DeserializeOwned>(
         &self,
@@ -254,7 +165,7 @@ impl Client {
         serde_json::from_value(value).map_err(|e| self.decode_error(action, target, answer, e))
     }
 
-    fn decode_error(
+    pub(super) fn decode_error(
         &self,
         action: &'static str,
         target: &str,

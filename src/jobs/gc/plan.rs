@@ -346,7 +346,10 @@ mod tests {
         let r = rules(10);
         let kept = |tags: &[&str]| refusal(&ep("e", FAILED, "2026-01-01T00:00:00Z", tags), &r);
         // The first tag found has passed; the second, whose key differs in case, has not.
-        let both = kept(&["warden-keep-until=2026-01-01", "WARDEN-KEEP-UNTIL=2026-12-31"]);
+        let both = kept(&[
+            "warden-keep-until=2026-01-01",
+            "WARDEN-KEEP-UNTIL=2026-12-31",
+        ]);
         assert!(both.is_some_and(|w| w.contains("kept until 2026-12-31")));
         let unreadable = kept(&["warden-keep-until=2026-01-01", "Warden-Keep-Until=soon"]);
         assert!(unreadable.is_some_and(|w| w.contains("not an RFC 3339")));

@@ -32,7 +32,9 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
     if let Some(length) = response.content_length().filter(|&n| n > cap as u64) {
         return Err(too_large(format!("{length} bytes")));
     }
-    let mut body = Vec::new();
+    // Room for the announced length at once (never past the cap): no regrowth.
+    let announced = response.content_length().unwrap_or(0) as usize;
+    let mut body = Vec::with_capacity(announced.min(cap));
     while let Some(chunk) = response
         .chunk()
         .await

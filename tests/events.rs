@@ -367,6 +367,10 @@ fn malformed_events_say_what_was_expected() {
             "unknown job \"quotaa\"",
         ),
         (
+            json!({"trigger_type": "TIMER", "user_event": {"warden": "connection"}}),
+            "must be \"tick\" or \"fanout\"",
+        ),
+        (
             json!({"specversion": "1.0", "type": "x"}),
             "data holding a notice",
         ),

@@ -216,7 +216,13 @@ async fn a_fan_out_tick_hands_each_target_an_asynchronous_invocation_of_its_own(
     ));
     let s = Settings::from_vars(vars.into_iter().map(|(k, v)| (k.to_owned(), v))).unwrap();
     let ctx = Ctx::new(s).unwrap();
-    let fanout = json!({"warden": "fanout", "jobs": ["approve", "gc"]}).to_string();
+    // As the Terraform timer sends it: the direct event, as text, in `user_event`.
+    let fanout = json!({
+        "trigger_type": "TIMER",
+        "trigger_name": "approve-and-gc",
+        "user_event": json!({"warden": "fanout", "jobs": ["approve", "gc"]}).to_string(),
+    })
+    .to_string();
     let Answer::Value(report) = invoke(&ctx, fanout.as_bytes()).await else {
         panic!("every hand-off was taken");
     };

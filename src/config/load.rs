@@ -2,6 +2,10 @@
 //! problem reported with the variable's name and how to fix it, never with a
 //! secret's value.
 
+mod credentials;
+mod urns;
+mod variables;
+
 use super::values::{
     choice, http_url, is_near_service_whitelist, is_plain_id, list, number, percent, text,
 };
@@ -9,61 +13,9 @@ use super::{
     AlertFormat, ConfigError, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings,
     WebhookAuth, SERVICE_WHITELIST,
 };
-
-/// The raw variables, as envy reads them (names lower-cased).
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Raw {
-    huaweicloud_sdk_ak: Option<String>,
-    huaweicloud_sdk_sk: Option<String>,
-    huaweicloud_sdk_security_token: Option<String>,
-    huaweicloud_sdk_project_id: Option<String>,
-    huaweicloud_sdk_domain_id: Option<String>,
-    warden_auth_token: Option<String>,
-    warden_iam_endpoint: Option<String>,
-    warden_iam_user: Option<String>,
-    warden_iam_password: Option<String>,
-    warden_iam_domain: Option<String>,
-    warden_region: Option<String>,
-    warden_vpcep_endpoint: Option<String>,
-    warden_allowed_domains: Option<String>,
-    warden_service_ids: Option<String>,
-    warden_not_allowed: Option<String>,
-    warden_quota_warn_percent: Option<String>,
-    warden_quota_critical_percent: Option<String>,
-    warden_quota_min_free: Option<String>,
-    warden_alert_webhook_url: Option<String>,
-    warden_alert_format: Option<String>,
-    warden_smn_topic_urn: Option<String>,
-    warden_smn_endpoint: Option<String>,
-    warden_gc: Option<String>,
-    warden_gc_min_age_minutes: Option<String>,
-    warden_gc_max_deletes: Option<String>,
-    warden_gc_keep_tag: Option<String>,
-    warden_webhook_secret: Option<String>,
-    warden_webhook_auth: Option<String>,
-    warden_max_concurrency: Option<String>,
-    warden_http_timeout_secs: Option<String>,
-    warden_max_retries: Option<String>,
-    warden_dry_run: Option<String>,
-    warden_max_response_mb: Option<String>,
-    warden_reconcile: Option<String>,
-    warden_reconcile_max: Option<String>,
-    warden_reconcile_grace_minutes: Option<String>,
-    warden_max_connections_per_account: Option<String>,
-    warden_pending_notices: Option<String>,
-    warden_audit_description: Option<String>,
-    warden_schedule_minutes: Option<String>,
-    warden_gc_over_limit: Option<String>,
-    warden_alert_ttl_minutes: Option<String>,
-    warden_log_format: Option<String>,
-    warden_alert_repeat_hours: Option<String>,
-    warden_quota_schedule_minutes: Option<String>,
-    warden_secrets_arn: Option<String>,
-    warden_function_urn: Option<String>,
-    warden_functiongraph_endpoint: Option<String>,
-    warden_targets: Option<String>,
-}
+use credentials::credential;
+use urns::{fan_out, smn_topic_urn};
+use variables::{is_known, is_ours, unknown_variable, Raw, KNOWN};
 
 /// What a host (the platform the warden runs on) supplies when the
 /// environment leaves it out.
@@ -155,86 +107,6 @@ impl Settings {
     }
 }
 
-/// A credential with surrounding white space trimmed (a secret file's
-/// trailing newline); one with a control character left inside is refused
-/// without showing it.
-fn credential(
-    variable: &'static str,
-    value: Option<String>,
-) -> Result<Option<String>, ConfigError> {
-    let Some(value) = text(value) else {
-        return Ok(None);
-    };
-    if value.chars().any(char::is_control) {
-        return Err(ConfigError::new(
-            variable,
-            format!("{variable} holds a control character (a line break, tab or NUL) inside it: set it again without one (the value is not shown)"),
-        ));
-    }
-    Ok(Some(value))
-}
-
-/// `urn:smn:REGION:PROJECT:NAME`, as the SMN console shows a topic's URN.
-fn smn_topic_urn(urn: &str) -> Result<(), ConfigError> {
-    let parts: Vec<&str> = urn.split(':').collect();
-    let ok = match parts.as_slice() {
-        ["urn", "smn", region, project, name] => {
-            !region.is_empty()
-                && region
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && is_plain_id(project)
-                && name.len() <= 255
-                && is_plain_id(name)
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(ConfigError::new(
-            "WARDEN_SMN_TOPIC_URN",
-            format!("WARDEN_SMN_TOPIC_URN must be a topic URN urn:smn:REGION:PROJECT:NAME such as urn:smn:cn-north-4:0605767b5d00d3b22f5cc0137f2fa7e2:vpcep-alerts, got {urn:?}"),
-        ))
-    }
-}
-
-/// `WARDEN_FUNCTION_URN` (`urn:fss:REGION:PROJECT:function:APP:NAME:VERSION`):
-/// the function a fan-out tick invokes once per target, at
-/// `WARDEN_FUNCTIONGRAPH_ENDPOINT` or `https://functiongraph.{REGION}.myhuaweicloud.com`.
-fn fan_out(
-    urn: Option<String>,
-    endpoint: Option<String>,
-) -> Result<Option<super::FanOut>, ConfigError> {
-    let Some(urn) = text(urn) else {
-        return match text(endpoint) {
-            Some(_) => Err(ConfigError::new(
-                "WARDEN_FUNCTIONGRAPH_ENDPOINT",
-                "WARDEN_FUNCTIONGRAPH_ENDPOINT is set without WARDEN_FUNCTION_URN: set the URN of the function a fan-out tick invokes, or unset it",
-            )),
-            None => Ok(None),
-        };
-    };
-    let parts: Vec<&str> = urn.split(':').collect();
-    let ok = matches!(parts.as_slice(), ["urn", "fss", region, project, "function", app, name, version]
-        if [region, project, app, name, version].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '!'))));
-    if !ok {
-        return Err(ConfigError::new(
-            "WARDEN_FUNCTION_URN",
-            format!("WARDEN_FUNCTION_URN must be a function URN urn:fss:REGION:PROJECT:function:APP:NAME:VERSION such as urn:fss:cn-north-4:0605767b5d00d3b22f5cc0137f2fa7e2:function:default:vpcep-warden:latest, got {urn:?}"),
-        ));
-    }
-    let endpoint = match text(endpoint) {
-        Some(url) => http_url("WARDEN_FUNCTIONGRAPH_ENDPOINT", &url)?,
-        None => format!("https://functiongraph.{}.myhuaweicloud.com", parts[2]),
-    };
-    Ok(Some(super::FanOut {
-        project_id: parts[3].to_owned(),
-        function_urn: urn,
-        endpoint,
-    }))
-}
-
 /// Revoking after a grace period needs the first sighting of each
 /// connection to outlive the process: in the connection's description
 /// (`WARDEN_AUDIT_DESCRIPTION=on`). Without it, `WARDEN_RECONCILE=reject`
@@ -248,103 +120,6 @@ fn first_sightings_kept(s: &Settings) -> Result<(), ConfigError> {
     }
     Ok(())
 }
-
-/// Whether `name` is one of [`KNOWN`] (in any case, as envy reads them).
-fn is_known(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    KNOWN.contains(&upper.as_str())
-}
-
-/// A `WARDEN_` variable the settings do not read: refused,
-/// since a misspelt `WARDEN_DRY_RUN` silently ignored means real deletions.
-fn unknown_variable(name: &str) -> ConfigError {
-    let upper = name.to_ascii_uppercase();
-    let nearest = KNOWN
-        .iter()
-        .map(|k| (edit_distance(&upper, k), *k))
-        .min()
-        .filter(|(d, _)| *d <= 3)
-        .map(|(_, k)| format!(": did you mean {k}?"))
-        .unwrap_or_else(|| ": README.md lists the settings; unset it".to_owned());
-    ConfigError::new("environment", format!("{name} is not a setting{nearest}"))
-}
-
-/// Levenshtein distance between two short ASCII names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.bytes().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
-/// Whether a variable is one the settings may read.
-fn is_ours(name: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    name.starts_with("WARDEN_") || name.starts_with("HUAWEICLOUD_SDK_")
-}
-
-/// Every variable the settings read.
-const KNOWN: &[&str] = &[
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-    "HUAWEICLOUD_SDK_DOMAIN_ID",
-    "WARDEN_AUTH_TOKEN",
-    "WARDEN_IAM_ENDPOINT",
-    "WARDEN_IAM_USER",
-    "WARDEN_IAM_PASSWORD",
-    "WARDEN_IAM_DOMAIN",
-    "WARDEN_REGION",
-    "WARDEN_VPCEP_ENDPOINT",
-    "WARDEN_ALLOWED_DOMAINS",
-    "WARDEN_SERVICE_IDS",
-    "WARDEN_NOT_ALLOWED",
-    "WARDEN_QUOTA_WARN_PERCENT",
-    "WARDEN_QUOTA_CRITICAL_PERCENT",
-    "WARDEN_QUOTA_MIN_FREE",
-    "WARDEN_ALERT_WEBHOOK_URL",
-    "WARDEN_ALERT_FORMAT",
-    "WARDEN_SMN_TOPIC_URN",
-    "WARDEN_SMN_ENDPOINT",
-    "WARDEN_GC",
-    "WARDEN_GC_MIN_AGE_MINUTES",
-    "WARDEN_GC_MAX_DELETES",
-    "WARDEN_GC_KEEP_TAG",
-    "WARDEN_WEBHOOK_SECRET",
-    "WARDEN_WEBHOOK_AUTH",
-    "WARDEN_MAX_CONCURRENCY",
-    "WARDEN_HTTP_TIMEOUT_SECS",
-    "WARDEN_MAX_RETRIES",
-    "WARDEN_DRY_RUN",
-    "WARDEN_MAX_RESPONSE_MB",
-    "WARDEN_RECONCILE",
-    "WARDEN_RECONCILE_MAX",
-    "WARDEN_RECONCILE_GRACE_MINUTES",
-    "WARDEN_FUNCTION_URN",
-    "WARDEN_FUNCTIONGRAPH_ENDPOINT",
-    "WARDEN_MAX_CONNECTIONS_PER_ACCOUNT",
-    "WARDEN_PENDING_NOTICES",
-    "WARDEN_AUDIT_DESCRIPTION",
-    "WARDEN_SCHEDULE_MINUTES",
-    "WARDEN_GC_OVER_LIMIT",
-    "WARDEN_ALERT_TTL_MINUTES",
-    "WARDEN_LOG_FORMAT",
-    "WARDEN_ALERT_REPEAT_HOURS",
-    "WARDEN_QUOTA_SCHEDULE_MINUTES",
-    "WARDEN_SECRETS_ARN",
-    "WARDEN_TARGETS",
-];
 
 impl Raw {
     fn validate(mut self, host: &HostDefaults) -> Result<Settings, ConfigError> {
@@ -683,84 +458,5 @@ impl Raw {
         };
         first_sightings_kept(&settings)?;
         Ok(settings)
-    }
-
-    /// Exactly one of the three ways to authenticate.
-    fn credentials(&self, per_invocation: bool) -> Result<Credentials, ConfigError> {
-        let ak = text(self.huaweicloud_sdk_ak.clone());
-        let sk = self.huaweicloud_sdk_sk.clone();
-        let security_token = self.huaweicloud_sdk_security_token.clone();
-        let token = self.warden_auth_token.clone();
-        let iam = [
-            ("WARDEN_IAM_ENDPOINT", &self.warden_iam_endpoint),
-            ("WARDEN_IAM_USER", &self.warden_iam_user),
-            ("WARDEN_IAM_PASSWORD", &self.warden_iam_password),
-            ("WARDEN_IAM_DOMAIN", &self.warden_iam_domain),
-        ];
-        let ways = [
-            (
-                ak.is_some() || sk.is_some(),
-                "HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK",
-            ),
-            (token.is_some(), "WARDEN_AUTH_TOKEN"),
-            // WARDEN_IAM_ENDPOINT alone names where agencies are assumed.
-            (iam[1..].iter().any(|(_, v)| v.is_some()), "WARDEN_IAM_*"),
-        ];
-        let chosen: Vec<&str> = ways
-            .iter()
-            .filter(|(set, _)| *set)
-            .map(|(_, n)| *n)
-            .collect();
-        if chosen.len() > 1 {
-            return Err(ConfigError::new(
-                "WARDEN_AUTH_TOKEN",
-                format!(
-                    "credentials are set more than one way ({}): set only one of them",
-                    chosen.join(", ")
-                ),
-            ));
-        }
-        if security_token.is_some() && ak.is_none() {
-            return Err(ConfigError::new(
-                "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-                "HUAWEICLOUD_SDK_SECURITY_TOKEN is set without HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK: temporary credentials need all three",
-            ));
-        }
-        match (ak, sk, token) {
-            (Some(ak), Some(sk), None) => Ok(Credentials::AkSk {
-                ak,
-                sk: Secret::new(sk),
-                security_token: security_token.map(Secret::new),
-            }),
-            (Some(_), None, _) => Err(ConfigError::new(
-                "HUAWEICLOUD_SDK_SK",
-                "HUAWEICLOUD_SDK_SK is required when HUAWEICLOUD_SDK_AK is set: set the secret key of that access key",
-            )),
-            (None, Some(_), _) => Err(ConfigError::new(
-                "HUAWEICLOUD_SDK_AK",
-                "HUAWEICLOUD_SDK_AK is required when HUAWEICLOUD_SDK_SK is set: set the access key the secret key belongs to",
-            )),
-            (None, None, Some(token)) => Ok(Credentials::Token(Secret::new(token))),
-            _ if chosen.is_empty() && per_invocation => Ok(Credentials::PerInvocation),
-            _ if chosen.is_empty() => Err(ConfigError::new(
-                "HUAWEICLOUD_SDK_AK",
-                "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials), or WARDEN_AUTH_TOKEN, or WARDEN_IAM_ENDPOINT, WARDEN_IAM_USER, WARDEN_IAM_PASSWORD and WARDEN_IAM_DOMAIN",
-            )),
-            _ => {
-                if let Some((name, _)) = iam.iter().find(|(_, v)| v.is_none()) {
-                    return Err(ConfigError::new(
-                        name,
-                        format!("{name} is required when any WARDEN_IAM_* variable is set: password authentication needs WARDEN_IAM_ENDPOINT, WARDEN_IAM_USER, WARDEN_IAM_PASSWORD and WARDEN_IAM_DOMAIN"),
-                    ));
-                }
-                let [endpoint, user, password, domain] = iam.map(|(_, v)| v.clone().unwrap_or_default());
-                Ok(Credentials::Password {
-                    endpoint: http_url("WARDEN_IAM_ENDPOINT", &endpoint)?,
-                    user: user.trim().to_owned(),
-                    password: Secret::new(password),
-                    domain: domain.trim().to_owned(),
-                })
-            }
-        }
     }
 }

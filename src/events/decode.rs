@@ -34,7 +34,7 @@ pub fn decode_value(
         return eventbridge(event, detail_type);
     }
     if event.get("trigger_type").and_then(Value::as_str) == Some("TIMER") {
-        return huawei::timer(event);
+        return huawei::timer(event, settings);
     }
     if let Some(context) = event.get("requestContext") {
         // Look-alikes that are not webhooks: an API Gateway authorizer
@@ -95,7 +95,10 @@ pub fn decode(
     decode_value(&payload, settings, now)
 }
 
-fn direct(event: &Map<String, Value>, settings: &Settings) -> Result<Decoded, EventError> {
+pub(crate) fn direct(
+    event: &Map<String, Value>,
+    settings: &Settings,
+) -> Result<Decoded, EventError> {
     const ORIGIN: &str = "direct";
     let decoded = |trigger| Decoded {
         source: ORIGIN,

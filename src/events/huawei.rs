@@ -8,12 +8,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::aws::{batch, not_a_batch, record_error};
-use super::decode::{describe, jobs};
+use super::decode::{describe, direct, jobs};
 use super::error::{Cause, EventError};
 use super::notice::{
     is_trace, notice_from_bytes, notice_from_trace, notice_from_value, NOTICE_SHAPE, TRACE_SHAPE,
 };
 use super::{Decoded, Job, Notice, Record, Reply, Trigger};
+use crate::config::Settings;
 
 /// A FunctionGraph timer: a tick; `user_event`, when set, is JSON (an object
 /// or a string holding one) that may name `jobs`, or plain text. Plain text
@@ -21,7 +22,15 @@ use super::{Decoded, Job, Notice, Record, Reply, Trigger};
 /// example is `User Event`) runs every job. Text that starts like JSON but is
 /// not, or a list naming a job beside unknown words (`gc,quotaa`), is refused
 /// rather than ignored, so a mistyped job list never runs every job.
-pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
+///
+/// A JSON `user_event` with `"warden": "tick"` or `"warden": "fanout"` is
+/// read as the direct event it is, targets and all: the Terraform timers send
+/// `{"warden": "fanout", "jobs": [...]}` so that one invocation hands each
+/// target to an invocation of its own.
+pub(crate) fn timer(
+    event: &Map<String, Value>,
+    settings: &Settings,
+) -> Result<Decoded, EventError> {
     const ORIGIN: &str = "functiongraph-timer";
     const EXPECTED: &str = r#"user_event as JSON such as {"jobs": ["approve", "gc"]}, or empty"#;
     let invalid =
@@ -61,6 +70,17 @@ pub(crate) fn timer(event: &Map<String, Value>) -> Result<Decoded, EventError> {
     };
     let jobs = match user_event {
         None => jobs(None, ORIGIN)?,
+        Some(Value::Object(fields)) if fields.contains_key("warden") => {
+            return match fields.get("warden").and_then(Value::as_str) {
+                Some("tick" | "fanout") => Ok(Decoded {
+                    source: ORIGIN,
+                    ..direct(fields, settings)?
+                }),
+                _ => Err(invalid(Some(Cause::Invalid(
+                    "\"warden\" in a timer's user_event must be \"tick\" or \"fanout\"".into(),
+                )))),
+            };
+        }
         Some(Value::Object(fields)) => jobs(fields.get("jobs"), ORIGIN)?,
         Some(other) => {
             return Err(invalid(Some(Cause::Invalid(format!(

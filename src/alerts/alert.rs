@@ -1,0 +1,215 @@
+//! What an alert is: its kind, level, summary and facts, and the keys that
+//! tell one alert from another.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::report::{Level, QuotaEntry};
+
+/// One alert: a crossed quota level, a connection waiting for review, a
+/// finding about a service, or a run that refused to act.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// What it is about: the quota type (`endpoint`, `endpoint_service`), or
+    /// `pending_connection`, `approval_disabled`, `whitelist_open`,
+    /// `gc_over_limit`, `reconcile_over_limit`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub level: Level,
+    pub project_id: String,
+    /// Stable across runs for the same condition, e.g.
+    /// `vpcep-quota/{project_id}/{type}/{level}`.
+    pub dedup_key: String,
+    /// A one-line human summary.
+    pub summary: String,
+    /// Why it was raised, in words.
+    pub reason: String,
+    /// The numbers and names behind it (`used`, `quota`, `percent`;
+    /// `service_id`, `endpoint_id`, `domain_id`; `count`), flattened into the
+    /// JSON body.
+    #[serde(flatten)]
+    pub facts: BTreeMap<String, Value>,
+    /// Alertmanager's `alertname` for this kind of alert.
+    #[serde(skip)]
+    pub alertname: &'static str,
+    /// Which facts are Alertmanager labels (the identity), beside
+    /// `alertname`, `severity` and `project_id`.
+    #[serde(skip)]
+    pub labels: Vec<(&'static str, String)>,
+    /// A level no longer crossed: sent to Alertmanager only, with `endsAt`
+    /// now, so it closes the alert at once; other sinks never see it.
+    #[serde(skip)]
+    pub resolved: bool,
+    /// How long Alertmanager keeps this alert, when not `WARDEN_ALERT_TTL_MINUTES`.
+    #[serde(skip)]
+    pub lifetime: Option<time::Duration>,
+}
+
+impl Alert {
+    /// A crossed quota level.
+    pub fn quota(entry: &QuotaEntry, project_id: &str, reason: String) -> Self {
+        let facts = BTreeMap::from([
+            ("used".to_owned(), Value::from(entry.used)),
+            ("quota".to_owned(), Value::from(entry.quota)),
+            ("percent".to_owned(), Value::from(entry.percent)),
+        ]);
+        Self {
+            kind: entry.kind.clone(),
+            level: entry.level,
+            project_id: project_id.to_owned(),
+            dedup_key: format!(
+                "vpcep-quota/{project_id}/{}/{}",
+                entry.kind,
+                entry.level.name()
+            ),
+            summary: format!(
+                "VPCEP quota {}: {} {}/{} ({:.0}%) in project {project_id}",
+                entry.level.name(),
+                entry.kind,
+                entry.used,
+                entry.quota,
+                entry.percent,
+            ),
+            reason,
+            facts,
+            alertname: "VpcepQuotaHigh",
+            labels: vec![("resource_type", entry.kind.clone())],
+            resolved: false,
+            lifetime: None,
+        }
+    }
+
+    /// The quota's `level` alert, resolved: usage is no longer at that level.
+    pub fn quota_resolved(entry: &QuotaEntry, level: Level, project_id: &str) -> Self {
+        let mut alert = Self::quota(
+            entry,
+            project_id,
+            format!("back under the {} level", level.name()),
+        );
+        alert.level = level;
+        alert.dedup_key = format!("vpcep-quota/{project_id}/{}/{}", entry.kind, level.name());
+        alert.summary = format!(
+            "VPCEP quota {} resolved: {} {}/{} ({:.0}%) in project {project_id}",
+            level.name(),
+            entry.kind,
+            entry.used,
+            entry.quota,
+            entry.percent,
+        );
+        alert.resolved = true;
+        alert
+    }
+
+    /// A connection left pending, announced once.
+    pub fn pending(
+        project_id: &str,
+        service_id: &str,
+        endpoint_id: &str,
+        domain_id: &str,
+        reason: &str,
+    ) -> Self {
+        Self {
+            kind: "pending_connection".into(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-pending/{project_id}/{service_id}/{endpoint_id}"),
+            summary: format!(
+                "VPCEP connection waiting: endpoint {endpoint_id} of account {domain_id} asks to connect to service {service_id} in project {project_id}"
+            ),
+            reason: reason.to_owned(),
+            facts: BTreeMap::from([
+                ("service_id".to_owned(), Value::from(service_id)),
+                ("endpoint_id".to_owned(), Value::from(endpoint_id)),
+                ("domain_id".to_owned(), Value::from(domain_id)),
+            ]),
+            alertname: "VpcepConnectionPending",
+            labels: vec![
+                ("service_id", service_id.to_owned()),
+                ("endpoint_id", endpoint_id.to_owned()),
+            ],            resolved: false,
+            lifetime: None,
+        }
+    }
+
+    /// A finding about how a service is set up (`approval_disabled`, `whitelist_open`).
+    pub fn finding(kind: &str, project_id: &str, service_id: &str, reason: String) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-posture/{project_id}/{service_id}/{kind}"),
+            summary: format!("VPCEP service {service_id} in project {project_id}: {reason}"),
+            reason,
+            facts: BTreeMap::from([("service_id".to_owned(), Value::from(service_id))]),
+            alertname: "VpcepServicePosture",
+            labels: vec![
+                ("service_id", service_id.to_owned()),
+                ("finding", kind.to_owned()),
+            ],
+            resolved: false,
+            lifetime: None,
+        }
+    }
+
+    /// A run that matched more than its cap and so did nothing (`gc_over_limit`,
+    /// `reconcile_over_limit`).
+    pub fn refused(kind: &str, project_id: &str, count: usize, reason: String) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            level: Level::Critical,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-refused/{project_id}/{kind}"),
+            summary: format!("VPCEP warden refused to act in project {project_id}: {reason}"),
+            reason,
+            facts: BTreeMap::from([("count".to_owned(), Value::from(count))]),
+            alertname: "VpcepRunRefused",
+            labels: vec![("refused", kind.to_owned())],
+            resolved: false,
+            lifetime: None,
+        }
+    }
+
+    /// A sample alert for `alert-test`: checks the wiring, pages nobody for
+    /// long (Alertmanager drops it after 5 minutes).
+    pub fn test(project_id: &str) -> Self {
+        Self {
+            kind: "test".into(),
+            level: Level::Warning,
+            project_id: project_id.to_owned(),
+            dedup_key: format!("vpcep-test/{project_id}"),
+            summary: format!(
+                "VPCEP warden test alert for project {project_id}: this sink is wired correctly"
+            ),
+            reason: "sent by vpcep-warden alert-test; nothing is wrong".into(),
+            facts: BTreeMap::new(),
+            alertname: "VpcepWardenTest",
+            labels: Vec::new(),
+            resolved: false,
+            lifetime: Some(time::Duration::minutes(5)),
+        }
+    }
+
+    /// The alert as raised in the target `name`: the name goes into its
+    /// `dedup_key` after the kind (`vpcep-quota/{target}/{project}/...`), its
+    /// summary, its facts and an Alertmanager label `target`.
+    pub fn in_target(mut self, name: &str) -> Self {
+        self.dedup_key = match self.dedup_key.split_once('/') {
+            Some((kind, rest)) => format!("{kind}/{name}/{rest}"),
+            None => format!("{}/{name}", self.dedup_key),
+        };
+        self.summary = format!("[{name}] {}", self.summary);
+        self.facts.insert("target".to_owned(), Value::from(name));
+        self.labels.push(("target", name.to_owned()));
+        self
+    }
+
+    /// A fact as text (numbers as written, strings as they are).
+    pub fn fact(&self, name: &str) -> Option<String> {
+        self.facts.get(name).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    }
+}

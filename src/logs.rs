@@ -92,13 +92,45 @@ pub fn summary(report: &Report) {
 /// The CloudWatch namespace of the warden's metrics.
 pub const EMF_NAMESPACE: &str = "VpcepWarden";
 
-/// One CloudWatch Embedded Metric Format line for a finished invocation:
-/// counts of the run (`Approved`, `Rejected`, `LeftPending`, `Revoked`,
-/// `Deleted`, `Alerts`, `Errors`, `ApiCalls`), its `DurationMs`, and the
-/// percent used of each quota read (`QuotaPercent_{type}`), with the
-/// dimension `FunctionName`. Printed on stdout, CloudWatch turns it into
-/// metrics without any API call.
-pub fn emf(report: &Report, function_name: &str, timestamp_ms: u64) -> serde_json::Value {
+/// The CloudWatch Embedded Metric Format lines of a finished invocation,
+/// printed on stdout, where CloudWatch turns them into metrics without any
+/// API call.
+///
+/// The first line holds the counts of the whole run (`Approved`, `Rejected`,
+/// `LeftPending`, `Revoked`, `Deleted`, `Alerts`, `Errors`, `ApiCalls`) and
+/// its `DurationMs`, with the dimension `FunctionName`. With `WARDEN_TARGETS`,
+/// each target then gets a line of its own with the dimensions `FunctionName`
+/// and `Target`: its counts and the percent used of each quota read
+/// (`QuotaPercent_{type}`), so that no target's numbers overwrite another's.
+/// Without targets the quota percents are on the first line. One line per
+/// target keeps every line within EMF's limits (at most 100 metrics and 30
+/// dimensions a directive) whatever the number of targets.
+pub fn emf(report: &Report, function_name: &str, timestamp_ms: u64) -> Vec<serde_json::Value> {
+    let mut lines = vec![emf_line(
+        report,
+        &[("FunctionName", function_name)],
+        report.targets.is_empty(),
+        timestamp_ms,
+    )];
+    for target in &report.targets {
+        lines.push(emf_line(
+            &target.report,
+            &[("FunctionName", function_name), ("Target", &target.name)],
+            true,
+            timestamp_ms,
+        ));
+    }
+    lines
+}
+
+/// One EMF line of `report`'s counts (and quota percents, with `quotas`)
+/// under the dimensions `dimensions`.
+fn emf_line(
+    report: &Report,
+    dimensions: &[(&str, &str)],
+    quotas: bool,
+    timestamp_ms: u64,
+) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let mut metrics = Vec::new();
     let mut root = Map::new();
@@ -126,7 +158,9 @@ pub fn emf(report: &Report, function_name: &str, timestamp_ms: u64) -> serde_jso
         "Milliseconds",
         json!(report.duration_ms),
     );
-    for q in &report.quotas {
+    // Quota types are few (the API knows two); the cap keeps a line within
+    // EMF's 100 metrics whatever an answer holds.
+    for q in report.quotas.iter().filter(|_| quotas).take(90) {
         let kind: String = q
             .kind
             .chars()
@@ -135,14 +169,17 @@ pub fn emf(report: &Report, function_name: &str, timestamp_ms: u64) -> serde_jso
             .collect();
         put(format!("QuotaPercent_{kind}"), "Percent", json!(q.percent));
     }
-    root.insert("FunctionName".into(), json!(function_name));
+    for (name, value) in dimensions {
+        root.insert((*name).into(), json!(value));
+    }
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
     root.insert(
         "_aws".into(),
         json!({
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": EMF_NAMESPACE,
-                "Dimensions": [["FunctionName"]],
+                "Dimensions": [names],
                 "Metrics": metrics,
             }]
         }),
@@ -235,8 +272,10 @@ mod tests {
             level: crate::report::Level::Critical,
             target: None,
         });
-        let line = emf(&report, "vpcep-warden", 1_795_000_000_000);
-        assert_valid_emf(&line);
+        let lines = emf(&report, "vpcep-warden", 1_795_000_000_000);
+        assert_eq!(lines.len(), 1, "one line without targets");
+        let line = &lines[0];
+        assert_valid_emf(line);
         assert_eq!(line["QuotaPercent_endpoint_service"], 95.0);
         assert_eq!(line["ApiCalls"], 12);
         assert_eq!(
@@ -244,5 +283,57 @@ mod tests {
             "VpcepWarden"
         );
         assert!(!line.to_string().contains('\n'), "one line");
+    }
+
+    #[test]
+    fn each_target_has_an_emf_line_of_its_own_with_its_quota_percents() {
+        let quota = |target: &str, used: u64| crate::report::QuotaEntry {
+            kind: "endpoint".into(),
+            used,
+            quota: 150,
+            percent: used as f64 * 100.0 / 150.0,
+            level: crate::report::Level::Ok,
+            target: Some(target.into()),
+        };
+        let mut report = Report::new("tick", false);
+        for (rank, (name, used)) in [("prod", 149), ("test", 1)].into_iter().enumerate() {
+            let mut own = Report::new("tick", false);
+            own.quotas.push(quota(name, used));
+            own.api_calls = 7;
+            report.quotas.push(quota(name, used));
+            report.api_calls += 7;
+            report.targets.push(crate::report::TargetReport {
+                name: name.into(),
+                finished: rank as u32 + 1,
+                report: own,
+            });
+        }
+        let lines = emf(&report, "vpcep-warden", 1_795_000_000_000);
+        assert_eq!(lines.len(), 3, "the run, then each target");
+        for line in &lines {
+            assert_valid_emf(line);
+        }
+        assert_eq!(lines[0]["ApiCalls"], 14);
+        assert!(
+            lines[0].get("QuotaPercent_endpoint").is_none(),
+            "no target's percent stands for the run"
+        );
+        let by_target: Vec<(&str, f64)> = lines[1..]
+            .iter()
+            .map(|l| {
+                assert_eq!(
+                    l["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+                    serde_json::json!([["FunctionName", "Target"]])
+                );
+                (
+                    l["Target"].as_str().unwrap(),
+                    l["QuotaPercent_endpoint"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            by_target,
+            [("prod", 149.0 * 100.0 / 150.0), ("test", 100.0 / 150.0)]
+        );
     }
 }

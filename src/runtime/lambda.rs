@@ -31,12 +31,14 @@ async fn handle(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value, Diagnosti
     let ctx = ctx.with_deadline(Some(deadline));
     let result = match run_event(&ctx, &payload).await {
         Ok((reply, outcome)) => {
-            // One EMF line per invocation, on stdout, where Lambda's log capture reads it.
+            // The EMF lines of the invocation (the run, then each target), on stdout, where Lambda's log capture reads it.
             let now_ms = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
             let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
-            println!("{}", crate::logs::emf(&outcome.report, &function, now_ms));
+            for line in crate::logs::emf(&outcome.report, &function, now_ms) {
+                println!("{line}");
+            }
             answer(reply, &outcome)
         }
         Err(e) => refusal(&e),

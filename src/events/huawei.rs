@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::aws::{batch, not_a_batch, record_error};
-use super::decode::{describe, direct, jobs};
+use super::direct::direct;
 use super::error::{Cause, EventError};
+use super::fields::{describe, jobs};
 use super::notice::{
     is_trace, notice_from_bytes, notice_from_trace, notice_from_value, NOTICE_SHAPE, TRACE_SHAPE,
 };

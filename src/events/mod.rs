@@ -25,7 +25,9 @@
 
 mod aws;
 mod decode;
+mod direct;
 mod error;
+mod fields;
 mod huawei;
 mod notice;
 mod webhook;

@@ -9,7 +9,8 @@
 //!   `gen-00001`, ..., `approval_enabled: true`, status `available`, no
 //!   whitelist records, service `i` created at `now - 30 days + i s`.
 //! - **Connections**: each service gets `C` connections; connection `j` is
-//!   created (and updated) at `now - 7 days + j ms`. The first
+//!   created (and updated) at `now - A + j ms`, where `A` is
+//!   `connection_age_minutes` (default 7 days; `j ms` at most `A / 2`). The first
 //!   `p = round(C * P)` of them (`j < p`) are `pendingAcceptance`; the rest are
 //!   `accepted`, each from a fresh random (unknown) domain.
 //!   Among the pending ones, those with an even `j` come from `allowed_domains`
@@ -69,6 +70,9 @@ pub(crate) fn generate(
             "generate: services x connections_per_service + endpoints must be at most {MAX_GENERATED}"
         )));
     }
+    let age = spec
+        .connection_age_minutes
+        .map_or(Duration::days(7), |m| Duration::minutes(m.min(525_600) as i64));
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let mut allowed_counter = 0usize;
     for i in 0..spec.services {
@@ -87,7 +91,7 @@ pub(crate) fn generate(
             } else {
                 (EpStatus::Accepted, new_hex_id(&mut rng))
             };
-            let at = now - Duration::days(7) + Duration::milliseconds(j as i64);
+            let at = now - age + Duration::milliseconds(j as i64).min(age / 2);
             let ep = connection(state, &mut rng, &id, domain, status, at);
             state.insert_endpoint(ep);
         }

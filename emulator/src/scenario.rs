@@ -253,6 +253,10 @@ pub struct GenerateSpec {
     pub endpoints: usize,
     /// Share of those endpoints that are `failed`.
     pub failed_ratio: f64,
+    /// How long before the load the connections are created, in minutes
+    /// (default 7 days): a few minutes makes the waiting ones young enough
+    /// to be announced by a scheduled tick.
+    pub connection_age_minutes: Option<u64>,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use vpcep_warden::config::{HostDefaults, Settings};
 use vpcep_warden::jobs::Ctx;
-use vpcep_warden::runtime::{cli, functiongraph, lambda};
+use vpcep_warden::runtime::{cli, functiongraph, lambda, EXIT_BAD_INPUT};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,7 +50,7 @@ async fn serve_lambda() -> ExitCode {
             }
             Err(e) => {
                 tracing::error!(error = %e, "the secrets could not be read");
-                return ExitCode::from(cli::EXIT_BAD_INPUT);
+                return ExitCode::from(EXIT_BAD_INPUT);
             }
         }
     }
@@ -61,7 +61,7 @@ async fn serve_lambda() -> ExitCode {
         Ok(ctx) => ctx,
         Err(e) => {
             tracing::error!(error = %e, "invalid settings");
-            return ExitCode::from(cli::EXIT_BAD_INPUT);
+            return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     match lambda::serve(ctx).await {
@@ -93,7 +93,7 @@ async fn serve_functiongraph() -> ExitCode {
         Ok(found) => found,
         Err(e) => {
             tracing::error!(error = %e, "invalid settings");
-            return ExitCode::from(cli::EXIT_BAD_INPUT);
+            return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     match functiongraph::serve(ctx, env).await {

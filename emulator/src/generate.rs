@@ -70,9 +70,9 @@ pub(crate) fn generate(
             "generate: services x connections_per_service + endpoints must be at most {MAX_GENERATED}"
         )));
     }
-    let age = spec
-        .connection_age_minutes
-        .map_or(Duration::days(7), |m| Duration::minutes(m.min(525_600) as i64));
+    let age = spec.connection_age_minutes.map_or(Duration::days(7), |m| {
+        Duration::minutes(m.min(525_600) as i64)
+    });
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let mut allowed_counter = 0usize;
     for i in 0..spec.services {

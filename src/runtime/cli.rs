@@ -13,6 +13,8 @@ use crate::config::Settings;
 use crate::events::{Job, Trigger};
 use crate::jobs::Ctx;
 
+use super::EXIT_BAD_INPUT;
+
 /// Keeps a Huawei Cloud VPC Endpoint estate tidy: approves allowlisted
 /// connections, alerts on quotas, deletes failed endpoints.
 #[derive(Debug, Parser)]
@@ -62,9 +64,6 @@ pub enum Command {
 fn parse_job(s: &str) -> Result<Job, String> {
     s.parse()
 }
-
-/// The exit code for a bad input or setting: nothing was done.
-pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {

@@ -20,6 +20,10 @@ use serde_json::{json, Value};
 use crate::dispatch::Outcome;
 use crate::events::{Decoded, EventError, Reply};
 
+/// The exit code for a bad input or setting: nothing was done. Shared by
+/// the command line and `serve`.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
 /// The answer an invocation gives, in the shape its source expects.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {

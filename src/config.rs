@@ -8,11 +8,13 @@ use std::fmt;
 
 mod error;
 mod load;
+mod organizations;
 mod targets;
 mod values;
 
 pub use error::ConfigError;
 pub use load::HostDefaults;
+pub use organizations::{Organizations, DEFAULT_ORGANIZATIONS_ENDPOINT};
 
 /// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
 pub const SERVICE_WHITELIST: &str = "service-whitelist";
@@ -246,6 +248,8 @@ pub struct Settings {
     pub iam_endpoint: Option<String>,
     /// `WARDEN_TARGETS`: the estates looked after; empty means one, these settings' own.
     pub targets: Vec<Target>,
+    /// `WARDEN_ORGANIZATIONS_ENDPOINT` and `WARDEN_ALLOWED_ORG_PATHS`.
+    pub organizations: Organizations,
 }
 
 impl Settings {
@@ -300,6 +304,7 @@ impl Settings {
             fan_out: None,
             iam_endpoint: None,
             targets: Vec::new(),
+            organizations: Organizations::default(),
         }
     }
 }
@@ -349,6 +354,9 @@ impl Settings {
         let mut allowed = list(&self.allowed_domains);
         if self.allow_service_whitelist {
             allowed.push_str(" + each service's whitelist");
+        }
+        for path in &self.organizations.allowed_paths {
+            allowed.push_str(&format!(" + accounts in {}", path.as_str()));
         }
         let webhook = match &self.alert_webhook_url {
             Some(url) => {

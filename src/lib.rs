@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod events;
 pub mod jobs;
 pub mod logs;
+pub mod organization;
 pub mod report;
 pub mod runtime;
 pub mod targets;

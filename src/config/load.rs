@@ -10,8 +10,8 @@ use super::values::{
     choice, http_url, is_near_service_whitelist, is_plain_id, list, number, percent, text,
 };
 use super::{
-    AlertFormat, ConfigError, Credentials, GcOverLimit, NotAllowed, Reconcile, Secret, Settings,
-    WebhookAuth, SERVICE_WHITELIST,
+    AlertFormat, ConfigError, Credentials, GcOverLimit, NotAllowed, Organizations, Reconcile,
+    Secret, Settings, WebhookAuth, SERVICE_WHITELIST,
 };
 use credentials::credential;
 use urns::{fan_out, smn_topic_urn};
@@ -455,6 +455,10 @@ impl Raw {
             fan_out: fan_out(self.warden_function_urn, self.warden_functiongraph_endpoint)?,
             iam_endpoint,
             targets,
+            organizations: Organizations::from_vars(
+                self.warden_organizations_endpoint.take(),
+                self.warden_allowed_org_paths.take(),
+            )?,
         };
         first_sightings_kept(&settings)?;
         Ok(settings)

@@ -5,9 +5,11 @@
 
 use serde::Deserialize;
 
+use super::organizations::paths_of;
 use super::values::{http_url, is_near_service_whitelist, is_plain_id};
 use super::ConfigError;
 use super::{NotAllowed, Settings, SERVICE_WHITELIST};
+use crate::organization::PathPattern;
 
 const VARIABLE: &str = "WARDEN_TARGETS";
 
@@ -30,6 +32,8 @@ pub struct Target {
     pub agency: Option<String>,
     /// Overrides `WARDEN_ALLOWED_DOMAINS` (may hold `service-whitelist`).
     pub allowed_domains: Option<Vec<String>>,
+    /// Overrides `WARDEN_ALLOWED_ORG_PATHS`.
+    pub allowed_org_paths: Option<Vec<PathPattern>>,
     /// Overrides `WARDEN_SERVICE_IDS`.
     pub service_ids: Option<Vec<String>>,
     /// Overrides `WARDEN_NOT_ALLOWED`.
@@ -57,6 +61,8 @@ struct RawTarget {
     agency: Option<String>,
     #[serde(default)]
     allowed_domains: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_org_paths: Option<Vec<String>>,
     #[serde(default)]
     service_ids: Option<Vec<String>>,
     #[serde(default)]
@@ -200,6 +206,17 @@ impl RawTarget {
                 ));
             }
         }
+        let allowed_org_paths = self
+            .allowed_org_paths
+            .as_deref()
+            .map(paths_of)
+            .transpose()
+            .map_err(|why| {
+                bad(
+                    "allowed_org_paths",
+                    format!("must list organization paths: {why}"),
+                )
+            })?;
         let not_allowed = match self.not_allowed.as_deref() {
             None => None,
             Some("leave") => Some(NotAllowed::Leave),
@@ -228,6 +245,7 @@ impl RawTarget {
             domain_name: self.domain_name,
             agency: self.agency,
             allowed_domains: self.allowed_domains,
+            allowed_org_paths,
             service_ids: self.service_ids,
             not_allowed,
             quota_warn_percent: self.quota_warn_percent,
@@ -276,6 +294,7 @@ pub(super) fn with_top_level(
             domain_name: None,
             agency: None,
             allowed_domains: None,
+            allowed_org_paths: None,
             service_ids: None,
             not_allowed: None,
             quota_warn_percent: None,
@@ -326,6 +345,9 @@ impl Target {
                 .filter(|d| *d != SERVICE_WHITELIST)
                 .cloned()
                 .collect();
+        }
+        if let Some(paths) = &self.allowed_org_paths {
+            s.organizations.allowed_paths = paths.clone();
         }
         if let Some(ids) = &self.service_ids {
             s.service_ids = ids.clone();
@@ -390,6 +412,7 @@ mod tests {
         let t = parse(
             r#"[{"name": "prod-bj", "region": "cn-north-4", "project_id": "p1",
             "domain_id": "d1", "agency": "warden", "allowed_domains": ["a", "service-whitelist"],
+            "allowed_org_paths": ["o-1/r-2/ou-3/*"],
             "not_allowed": "reject", "quota_warn_percent": 70}]"#,
         )
         .unwrap();
@@ -402,6 +425,10 @@ mod tests {
         assert_eq!(s.allowed_domains, vec!["a".to_owned()]);
         assert!(s.allow_service_whitelist);
         assert_eq!(s.quota_warn_percent, 70.0);
+        assert_eq!(
+            s.organizations.allowed_paths,
+            vec![PathPattern::parse("o-1/r-2/ou-3/*").unwrap()]
+        );
         assert_eq!(s.project_id, "p1");
         assert_eq!(
             t[0].agency(),
@@ -440,6 +467,10 @@ mod tests {
             (
                 format!(r#"[{{"name": "a", {base}, "agency": "w"}}]"#),
                 "\"a\": agency: needs domain_id",
+            ),
+            (
+                format!(r#"[{{"name": "a", {base}, "allowed_org_paths": ["o-1 r-2"]}}]"#),
+                "\"a\": allowed_org_paths",
             ),
             (
                 format!(r#"[{{"name": "a", {base}, "not_allowed": "drop"}}]"#),

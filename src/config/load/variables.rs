@@ -56,6 +56,8 @@ pub(super) struct Raw {
     pub(super) warden_function_urn: Option<String>,
     pub(super) warden_functiongraph_endpoint: Option<String>,
     pub(super) warden_targets: Option<String>,
+    pub(super) warden_organizations_endpoint: Option<String>,
+    pub(super) warden_allowed_org_paths: Option<String>,
 }
 
 /// Whether `name` is one of [`KNOWN`] (in any case, as envy reads them).
@@ -153,4 +155,6 @@ pub(super) const KNOWN: &[&str] = &[
     "WARDEN_QUOTA_SCHEDULE_MINUTES",
     "WARDEN_SECRETS_ARN",
     "WARDEN_TARGETS",
+    "WARDEN_ORGANIZATIONS_ENDPOINT",
+    "WARDEN_ALLOWED_ORG_PATHS",
 ];

@@ -352,7 +352,8 @@ async fn read_connections(
 
 /// The allowlist for one service. The service's whitelist is read only when
 /// `service-whitelist` is on and some connection's fate depends on it: a
-/// pending one not already allowed, or (reconciling) an accepted one.
+/// pending one not already allowed by the settings, or (reconciling) an
+/// accepted one.
 async fn allowlist(
     ctx: &Ctx,
     service: &str,
@@ -362,9 +363,10 @@ async fn allowlist(
     let mut allow = Allowlist::of_domains(&ctx.settings.allowed_domains);
     allow.whitelist_on = ctx.settings.allow_service_whitelist;
     allow.owner = ctx.settings.domain_id.clone();
+    allow.org_paths = ctx.settings.organizations.allowed_paths.clone();
     let undecided = connections.iter().any(|c| {
         let judged = c.status == PENDING || (rules.reconcile && c.status == "accepted");
-        judged && plan::account(c).is_some_and(|a| allow.judge(a) == Verdict::NotAllowed)
+        judged && plan::account(c).is_some_and(|a| !matches!(allow.judge(a), Verdict::Allowed(_)))
     });
     if allow.whitelist_on && undecided {
         let records = ctx.whitelist(service).await?;

@@ -352,7 +352,9 @@ mod tests {
         a.whitelist_on = true;
         let p = plan("svc", &conns, &a, &r, None);
         assert!(p.revoke_refused.unwrap().contains("no records"));
-        a.whitelist = vec![Record::OrgPath("o-1/r-1/ou-1".into())];
+        a.whitelist = vec![Record::OrgPath(
+            crate::organization::PathPattern::parse("o-1/r-1/ou-1").unwrap(),
+        )];
         let p = plan("svc", &conns, &a, &r, None);
         assert!(p.revoke.is_empty());
         assert!(p.not_judged[0].1.contains("organizational unit"));

@@ -26,7 +26,7 @@ use crate::report::RevokedEntry;
 use crate::vpcep::ConnectionAction;
 
 const WHY: &str =
-    "account no longer allowed (not in WARDEN_ALLOWED_DOMAINS nor the service's whitelist)";
+    "account no longer allowed (not in WARDEN_ALLOWED_DOMAINS, WARDEN_ALLOWED_ORG_PATHS nor the service's whitelist)";
 
 /// Where a candidate stands with its grace period.
 enum Grace {

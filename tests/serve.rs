@@ -2,173 +2,17 @@
 //! against the emulator, answering webhooks, health checks and metrics,
 //! ticking on its schedule and shutting down without cutting work short.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+mod metrics;
+mod server;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use vpcep_emulator::{Emulator, Options};
+use vpcep_emulator::Options;
 use vpcep_warden::events::sign_webhook;
 
 use crate::helpers::*;
-
-const SECRET: &str = "serve-test-webhook-secret";
-const FAILED: &str = "0f000000-0000-4000-8000-0000000000f1";
-
-/// A running `vpcep-warden serve`, killed when dropped.
-struct Server {
-    child: Child,
-    /// Its base URL, as it printed on stderr.
-    url: String,
-    /// Everything it wrote on stderr so far.
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Server {
-    /// Starts the binary with the provider's settings against `emu`, and `args` after `serve`.
-    fn start(emu: &Emulator, args: &[&str]) -> Server {
-        Self::spawn(emu, args, true)
-    }
-
-    /// As a FunctionGraph HTTP function with an agency: no credentials
-    /// configured, the project from `RUNTIME_PROJECT_ID`.
-    fn start_without_credentials(emu: &Emulator) -> Server {
-        Self::spawn(emu, &[], false)
-    }
-
-    fn spawn(emu: &Emulator, args: &[&str], static_credentials: bool) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"));
-        command
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_clear();
-        if static_credentials {
-            command
-                .env("HUAWEICLOUD_SDK_AK", AK)
-                .env("HUAWEICLOUD_SDK_SK", SK)
-                .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT);
-        } else {
-            command.env("RUNTIME_PROJECT_ID", PROJECT);
-        }
-        let mut child = command
-            .env("WARDEN_VPCEP_ENDPOINT", emu.base_url())
-            .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
-            .env("WARDEN_WEBHOOK_SECRET", SECRET)
-            .env("WARDEN_MAX_RETRIES", "1")
-            .env("RUST_LOG", "vpcep_warden=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let lines = BufReader::new(child.stderr.take().unwrap());
-        let seen = stderr.clone();
-        // Drains stderr for the life of the process, so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in lines.lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-                seen.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the server did not say where it listens: {}",
-                    stderr.lock().unwrap()
-                )
-            });
-        Server { child, url, stderr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    }
-
-    /// Waits for the process to end, at most `limit`.
-    async fn exit(&mut self, limit: Duration) -> ExitStatus {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                started.elapsed() < limit,
-                "the server did not stop: {}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One pending connection from an allowed account, one from a stranger, and
-/// an old failed endpoint.
-fn estate() -> Value {
-    json!({
-        "quotas": {"endpoint": 150, "endpoint_service": 20},
-        "services": [{"id": SERVICE, "owner": "provider", "service_name": "orders", "approval_enabled": true,
-            "connections": [pending("e-allowed", ALLOWED), pending("e-stranger", STRANGER)]}],
-        "endpoints": [endpoint(FAILED, "failed", &minutes_ago(600), &[])],
-    })
-}
-
-/// POSTs `body` with the signature headers `signature` gives for it (none when `None`).
-async fn post(url: &str, body: &str, signature: Option<(&str, i64)>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(url).body(body.to_owned());
-    if let Some((secret, timestamp)) = signature {
-        request = request
-            .header("X-Warden-Timestamp", timestamp.to_string())
-            .header(
-                "X-Warden-Signature",
-                sign_webhook(secret, timestamp, body.as_bytes()),
-            );
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// The value of the sample `name` (with its labels, exactly as written) in a
-/// metrics text.
-fn sample(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|value| value.trim().parse().ok())
-}
+use server::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_webhook_runs_and_unsigned_or_badly_signed_ones_are_refused_401() {
@@ -237,58 +81,6 @@ async fn a_webhook_naming_an_endpoint_with_no_connection_is_422() {
     let (status, report) = post(&server.url("/webhook"), &notice, Some((SECRET, now()))).await;
     assert_eq!(status, 422, "{report}");
     assert!(!report["errors"].as_array().unwrap().is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn metrics_show_the_numbers_of_the_scheduled_tick() {
-    let emu = emulator(estate(), Options::default()).await;
-    let server = Server::start(&emu, &["--every", "1h"]);
-    let started = Instant::now();
-    let text = loop {
-        let text = reqwest::get(server.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if sample(&text, "vpcep_warden_ticks_total") >= Some(1.0) {
-            break text;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no tick: {}",
-            server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(
-        text.contains("# TYPE vpcep_warden_quota_used gauge\n"),
-        "{text}"
-    );
-    assert_eq!(
-        sample(&text, "vpcep_warden_quota_limit{type=\"endpoint\"}"),
-        Some(150.0),
-        "{text}"
-    );
-    // The quota job reads while gc deletes: the failed endpoint may or may not count.
-    let used = sample(&text, "vpcep_warden_quota_used{type=\"endpoint\"}");
-    assert!(used == Some(0.0) || used == Some(1.0), "{text}");
-    for (name, expected) in [
-        ("vpcep_warden_approved_total", 1.0),
-        ("vpcep_warden_deleted_total", 1.0),
-        ("vpcep_warden_rejected_total", 0.0),
-        ("vpcep_warden_errors_total", 0.0),
-        ("vpcep_warden_pending_connections", 1.0),
-    ] {
-        assert_eq!(sample(&text, name), Some(expected), "{name}: {text}");
-    }
-    assert_eq!(
-        sample(&text, "vpcep_warden_api_calls_total"),
-        Some(emu.stats().total as f64),
-        "{text}"
-    );
-    let last = sample(&text, "vpcep_warden_last_tick_timestamp_seconds").unwrap();
-    assert!((last - now() as f64).abs() < 60.0, "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

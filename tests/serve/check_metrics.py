@@ -4,10 +4,12 @@
 Usage: python3 tests/serve/check_metrics.py http://127.0.0.1:PORT/metrics [--timeout SECONDS]
 
 Waits (up to the timeout, 60 s by default) until the server has run a tick,
-then parses the exposition with prometheus_client.parser and checks every
-family the README names: its type, its labels, and that the numbers are
-those of the tick against tests/lambda/estate.json (one allowed connection
-accepted, one stranger left pending, one failed endpoint deleted). Prints
+then parses the exposition with prometheus_client's OpenMetrics parser (strict:
+it refuses what Prometheus would refuse) and checks every family the README
+names: its type, its labels (`target` on every series about the estate), and
+that the numbers are those of the tick against tests/lambda/estate.json (one
+allowed connection accepted, one stranger left pending, one failed endpoint
+deleted). Prints
 "N passed, M failed" and exits non-zero on any failure.
 Requires: pip install prometheus-client
 """
@@ -17,15 +19,16 @@ import time
 import urllib.request
 
 try:
-    from prometheus_client.parser import text_string_to_metric_families
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
 except ImportError as missing:  # say how to fix it rather than a traceback
     sys.exit(f"prometheus_client is not installed ({missing}): pip install prometheus-client")
 
 GAUGES = ["vpcep_warden_quota_used", "vpcep_warden_quota_limit", "vpcep_warden_pending_connections",
           "vpcep_warden_last_tick_timestamp_seconds"]
 # The parser names a counter family without its `_total` suffix.
-COUNTERS = ["vpcep_warden_approved", "vpcep_warden_rejected", "vpcep_warden_deleted", "vpcep_warden_errors",
-            "vpcep_warden_api_calls", "vpcep_warden_runs", "vpcep_warden_ticks", "vpcep_warden_ticks_skipped"]
+PER_TARGET = ["vpcep_warden_approved", "vpcep_warden_rejected", "vpcep_warden_deleted", "vpcep_warden_errors"]
+COUNTERS = PER_TARGET + ["vpcep_warden_api_calls", "vpcep_warden_runs", "vpcep_warden_ticks",
+                         "vpcep_warden_ticks_skipped"]
 
 
 def fetch(url):
@@ -67,7 +70,8 @@ def main():
             failed += 1
             print(f"FAIL {name}: {detail}")
 
-    check("content type is the text format 0.0.4", content_type.startswith("text/plain; version=0.0.4"), content_type)
+    check("content type is OpenMetrics 1.0.0", content_type.startswith("application/openmetrics-text; version=1.0.0"),
+          content_type)
     for name in GAUGES:
         check(f"{name} is a gauge", name in families and families[name].type == "gauge",
               families.get(name) and families[name].type)
@@ -81,6 +85,9 @@ def main():
 
     quota_types = {s.labels.get("type") for s in families["vpcep_warden_quota_used"].samples}
     check("quotas are labelled by type", "endpoint" in quota_types and "endpoint_service" in quota_types, quota_types)
+    unlabelled = [f"{name} {s.labels}" for name in PER_TARGET + ["vpcep_warden_quota_used", "vpcep_warden_quota_limit",
+                  "vpcep_warden_pending_connections"] for s in families[name].samples if not s.labels.get("target")]
+    check("every series about the estate names its target", not unlabelled, unlabelled)
     check("quota limits are read", (value(families, "vpcep_warden_quota_limit", type="endpoint") or 0) > 0)
     total = lambda name: value(families, name, name + "_total")
     check("the allowed connection was approved", total("vpcep_warden_approved") == 1, total("vpcep_warden_approved"))

@@ -1,209 +1,434 @@
 //! What `GET /metrics` shows: the numbers of the runs this process made, in
-//! the Prometheus text exposition format.
+//! the OpenMetrics text format (which Prometheus reads), written by the
+//! `prometheus-client` crate.
+//!
+//! Every series about an estate carries the label `target`: the target's
+//! name from `WARDEN_TARGETS`, so that 149 of 150 endpoints used in one
+//! target and 1 of 150 in another are two series, never one overwriting the
+//! other. Without `WARDEN_TARGETS` (and for what a run did outside any
+//! target, such as a fan-out's own errors) the label is the top-level
+//! project ID, or `default` when there is none. The series about the
+//! process (runs, ticks, API calls, the last tick's time) have no label.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::config::Settings;
 use crate::events::{Job, Trigger};
 use crate::report::Report;
 
-/// The numbers `/metrics` shows, from the reports of the runs this process made.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// The content type of [`Metrics::render`]'s text.
+pub(super) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The label of a series about one target.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabel {
+    target: String,
+}
+
+/// The labels of a quota series: the target and the quota type.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuotaLabels {
+    target: String,
+    r#type: String,
+}
+
+type PerTarget = Family<TargetLabel, Counter>;
+
+/// The numbers `/metrics` shows, from the reports of the runs this process
+/// made. Every number is atomic: recording needs no lock.
 pub(super) struct Metrics {
-    /// Used and limit per quota type, as of the last run that read the quotas.
-    quotas: BTreeMap<String, (u64, u64)>,
-    /// Connections left pending by the last run that swept them (a tick with approve).
-    pending: u64,
-    approved: u64,
-    rejected: u64,
-    deleted: u64,
-    errors: u64,
-    api_calls: u64,
-    runs: u64,
-    ticks: u64,
-    pub(super) ticks_skipped: u64,
+    registry: Registry,
+    /// The `target` label of what belongs to no target of `WARDEN_TARGETS`.
+    fallback: String,
+    quota_used: Family<QuotaLabels, Gauge<u64, AtomicU64>>,
+    quota_limit: Family<QuotaLabels, Gauge<u64, AtomicU64>>,
+    /// Connections left pending by the last tick that swept them, per target.
+    pending: Family<TargetLabel, Gauge<u64, AtomicU64>>,
+    approved: PerTarget,
+    rejected: PerTarget,
+    deleted: PerTarget,
+    errors: PerTarget,
+    api_calls: Counter,
+    runs: Counter,
+    ticks: Counter,
+    ticks_skipped: Counter,
     /// When the last tick finished, unix seconds (0: none yet).
-    last_tick: i64,
+    last_tick: Gauge<i64, AtomicI64>,
 }
 
 impl Metrics {
-    pub(super) fn record(&mut self, trigger: &Trigger, report: &Report, finished_at: i64) {
-        let count = |items: usize| u64::try_from(items).unwrap_or(u64::MAX);
-        self.runs += 1;
-        self.approved += count(report.approved.len());
-        self.rejected += count(report.rejected.len());
-        self.deleted += count(report.deleted.len());
-        self.errors += count(report.errors.len());
-        self.api_calls += report.api_calls;
-        if !report.quotas.is_empty() {
-            self.quotas = report
-                .quotas
-                .iter()
-                .map(|q| (q.kind.clone(), (q.used, q.quota)))
-                .collect();
-        }
-        if let Trigger::Tick { jobs, .. } = trigger {
-            self.ticks += 1;
-            self.last_tick = finished_at;
-            if jobs.is_empty() || jobs.contains(&Job::Approve) {
-                self.pending = count(report.left_pending.len());
+    /// The families, registered, with every target of `settings` at zero so
+    /// that a scrape before the first tick already names them all.
+    pub(super) fn new(settings: &Settings) -> Self {
+        let fallback = if settings.project_id.is_empty() {
+            "default".to_owned()
+        } else {
+            settings.project_id.clone()
+        };
+        let mut metrics = Metrics {
+            registry: Registry::default(),
+            fallback,
+            quota_used: Family::default(),
+            quota_limit: Family::default(),
+            pending: Family::default(),
+            approved: Family::default(),
+            rejected: Family::default(),
+            deleted: Family::default(),
+            errors: Family::default(),
+            api_calls: Counter::default(),
+            runs: Counter::default(),
+            ticks: Counter::default(),
+            ticks_skipped: Counter::default(),
+            last_tick: Gauge::default(),
+        };
+        metrics.register();
+        let names: Vec<String> = if settings.targets.is_empty() {
+            vec![metrics.fallback.clone()]
+        } else {
+            settings.targets.iter().map(|t| t.name.clone()).collect()
+        };
+        for name in names {
+            let label = TargetLabel { target: name };
+            for family in metrics.per_target() {
+                family.get_or_create(&label).inc_by(0);
             }
+            metrics.pending.get_or_create(&label).set(0);
         }
+        metrics
     }
 
-    /// The Prometheus text exposition format (version 0.0.4).
-    pub(super) fn render(&self) -> String {
-        let mut out = String::new();
-        let mut family = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            for (labels, value) in samples {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        };
-        let per_type = |pick: fn(&(u64, u64)) -> u64| -> Vec<(String, String)> {
-            self.quotas
-                .iter()
-                .map(|(kind, numbers)| {
-                    (
-                        format!("{{type=\"{}\"}}", escape_label(kind)),
-                        pick(numbers).to_string(),
-                    )
-                })
-                .collect()
-        };
-        let one = |value: String| vec![(String::new(), value)];
-        family(
+    fn register(&mut self) {
+        let r = &mut self.registry;
+        r.register(
             "vpcep_warden_quota_used",
-            "gauge",
-            "VPCEP resources in use, per quota type, as of the last run that read the quotas.",
-            &per_type(|n| n.0),
+            "VPCEP resources in use, per target and quota type, as of the last run that read that target's quotas",
+            self.quota_used.clone(),
         );
-        family(
+        r.register(
             "vpcep_warden_quota_limit",
-            "gauge",
-            "VPCEP quota, per quota type, as of the last run that read the quotas.",
-            &per_type(|n| n.1),
+            "VPCEP quota, per target and quota type, as of the last run that read that target's quotas",
+            self.quota_limit.clone(),
         );
-        family(
+        r.register(
             "vpcep_warden_pending_connections",
-            "gauge",
-            "Connections left pending by the last tick that ran the approve job.",
-            &one(self.pending.to_string()),
+            "Connections left pending in each target by the last tick that ran the approve job there",
+            self.pending.clone(),
         );
-        for (name, help, value) in [
+        for (name, help, family) in [
             (
-                "vpcep_warden_approved_total",
-                "Connections accepted (in a dry run: that would have been).",
-                self.approved,
+                "vpcep_warden_approved",
+                "Connections accepted per target (in a dry run: that would have been)",
+                &self.approved,
             ),
             (
-                "vpcep_warden_rejected_total",
-                "Connections rejected (in a dry run: that would have been).",
-                self.rejected,
+                "vpcep_warden_rejected",
+                "Connections rejected per target (in a dry run: that would have been)",
+                &self.rejected,
             ),
             (
-                "vpcep_warden_deleted_total",
-                "Failed endpoints deleted (in a dry run: that would have been).",
-                self.deleted,
+                "vpcep_warden_deleted",
+                "Failed endpoints deleted per target (in a dry run: that would have been)",
+                &self.deleted,
             ),
             (
-                "vpcep_warden_errors_total",
-                "Errors reported by runs (the reports' errors entries).",
-                self.errors,
-            ),
-            (
-                "vpcep_warden_api_calls_total",
-                "VPCEP API requests made by runs.",
-                self.api_calls,
-            ),
-            (
-                "vpcep_warden_runs_total",
-                "Runs made: ticks and requests that ran an event.",
-                self.runs,
-            ),
-            ("vpcep_warden_ticks_total", "Ticks run.", self.ticks),
-            (
-                "vpcep_warden_ticks_skipped_total",
-                "Scheduled ticks skipped because the last one still ran.",
-                self.ticks_skipped,
+                "vpcep_warden_errors",
+                "Errors reported by runs (the reports' errors entries), per target",
+                &self.errors,
             ),
         ] {
-            family(name, "counter", help, &one(value.to_string()));
+            r.register(name, help, family.clone());
         }
-        family(
+        for (name, help, counter) in [
+            (
+                "vpcep_warden_api_calls",
+                "API requests made by runs",
+                &self.api_calls,
+            ),
+            (
+                "vpcep_warden_runs",
+                "Runs made: ticks and requests that ran an event",
+                &self.runs,
+            ),
+            ("vpcep_warden_ticks", "Ticks run", &self.ticks),
+            (
+                "vpcep_warden_ticks_skipped",
+                "Scheduled ticks skipped because one still ran",
+                &self.ticks_skipped,
+            ),
+        ] {
+            r.register(name, help, counter.clone());
+        }
+        r.register(
             "vpcep_warden_last_tick_timestamp_seconds",
-            "gauge",
-            "When the last tick finished, unix seconds (0: none yet).",
-            &one(self.last_tick.to_string()),
+            "When the last tick finished, unix seconds (0: none yet)",
+            self.last_tick.clone(),
         );
+    }
+
+    fn per_target(&self) -> [&PerTarget; 4] {
+        [&self.approved, &self.rejected, &self.deleted, &self.errors]
+    }
+
+    fn label(&self, target: Option<&String>) -> TargetLabel {
+        TargetLabel {
+            target: target.unwrap_or(&self.fallback).clone(),
+        }
+    }
+
+    /// Adds a finished run's numbers; `finished_at` is in unix seconds.
+    pub(super) fn record(&self, trigger: &Trigger, report: &Report, finished_at: i64) {
+        self.runs.inc();
+        self.api_calls.inc_by(report.api_calls);
+        for e in &report.approved {
+            self.approved
+                .get_or_create(&self.label(e.target.as_ref()))
+                .inc();
+        }
+        for e in &report.rejected {
+            self.rejected
+                .get_or_create(&self.label(e.target.as_ref()))
+                .inc();
+        }
+        for e in &report.deleted {
+            self.deleted
+                .get_or_create(&self.label(e.target.as_ref()))
+                .inc();
+        }
+        for e in &report.errors {
+            self.errors
+                .get_or_create(&self.label(e.target_name.as_ref()))
+                .inc();
+        }
+        for q in &report.quotas {
+            let labels = QuotaLabels {
+                target: self.label(q.target.as_ref()).target,
+                r#type: q.kind.clone(),
+            };
+            self.quota_used.get_or_create(&labels).set(q.used);
+            self.quota_limit.get_or_create(&labels).set(q.quota);
+        }
+        if let Trigger::Tick { jobs, .. } = trigger {
+            self.ticks.inc();
+            self.last_tick.set(finished_at);
+            if jobs.is_empty() || jobs.contains(&Job::Approve) {
+                self.record_pending(report);
+            }
+        }
+    }
+
+    /// Sets the pending gauge of every target the tick swept (the run's own
+    /// target when there are none), zero where none was left pending.
+    fn record_pending(&self, report: &Report) {
+        let swept: Vec<TargetLabel> = if report.targets.is_empty() {
+            vec![self.label(None)]
+        } else {
+            report
+                .targets
+                .iter()
+                .map(|t| self.label(Some(&t.name)))
+                .collect()
+        };
+        for label in &swept {
+            let left = report
+                .left_pending
+                .iter()
+                .filter(|e| self.label(e.target.as_ref()) == *label)
+                .count();
+            self.pending
+                .get_or_create(label)
+                .set(u64::try_from(left).unwrap_or(u64::MAX));
+        }
+    }
+
+    /// One scheduled tick skipped because one still ran.
+    pub(super) fn tick_skipped(&self) {
+        self.ticks_skipped.inc();
+    }
+
+    /// The OpenMetrics text of every family ([`CONTENT_TYPE`]).
+    pub(super) fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; an error would only be the encoder's own.
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot write the metrics");
+        }
         out
     }
-}
-
-/// A label value escaped as the text format wants: `\`, `"` and newlines.
-fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{ConnectionEntry, Level, QuotaEntry};
+    use crate::report::{ConnectionEntry, Level, QuotaEntry, TargetReport};
 
-    fn entry(id: &str) -> ConnectionEntry {
+    fn entry(id: &str, target: Option<&str>) -> ConnectionEntry {
         ConnectionEntry {
             service_id: "s".into(),
             endpoint_id: id.into(),
             domain_id: "d".into(),
             reason: String::new(),
-            target: None,
+            target: target.map(str::to_owned),
         }
+    }
+
+    fn quota(used: u64, target: Option<&str>) -> QuotaEntry {
+        QuotaEntry {
+            kind: "endpoint".into(),
+            used,
+            quota: 150,
+            percent: 0.0,
+            level: Level::Ok,
+            target: target.map(str::to_owned),
+        }
+    }
+
+    fn tick() -> Trigger {
+        Trigger::Tick {
+            jobs: Job::ALL.to_vec(),
+            targets: Vec::new(),
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings::for_tests("http://127.0.0.1:9", "p0", "ak", "sk")
+    }
+
+    /// The value of the sample written exactly as `series` in `text`.
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
     }
 
     #[test]
     fn metrics_add_up_runs_and_keep_the_last_ticks_gauges() {
-        let mut metrics = Metrics::default();
+        let metrics = Metrics::new(&settings());
         let mut report = Report::new("tick", false);
-        report.approved = vec![entry("a"), entry("b")];
+        report.approved = vec![entry("a", None), entry("b", None)];
         report.api_calls = 7;
-        report.quotas = vec![QuotaEntry {
-            kind: "endpoint".into(),
-            used: 3,
-            quota: 150,
-            percent: 2.0,
-            level: Level::Ok,
-            target: None,
-        }];
-        let tick = Trigger::Tick {
-            jobs: Job::ALL.to_vec(),
-            targets: Vec::new(),
-        };
-        metrics.record(&tick, &report, 1_800_000_000);
-        let notice = Trigger::Connections(Vec::new());
+        report.quotas = vec![quota(3, None)];
+        metrics.record(&tick(), &report, 1_800_000_000);
         let mut one = Report::new("connection", false);
-        one.approved = vec![entry("c")];
-        metrics.record(&notice, &one, 1_800_000_100);
-        assert_eq!(metrics.approved, 3);
-        assert_eq!(metrics.api_calls, 7);
-        assert_eq!(metrics.ticks, 1);
-        assert_eq!(metrics.runs, 2);
-        assert_eq!(metrics.last_tick, 1_800_000_000);
-        assert_eq!(metrics.quotas["endpoint"], (3, 150));
+        one.approved = vec![entry("c", None)];
+        metrics.record(&Trigger::Connections(Vec::new()), &one, 1_800_000_100);
         let text = metrics.render();
-        assert!(text.contains("# TYPE vpcep_warden_quota_used gauge\n"));
-        assert!(text.contains("vpcep_warden_quota_used{type=\"endpoint\"} 3\n"));
-        assert!(text.contains("vpcep_warden_quota_limit{type=\"endpoint\"} 150\n"));
-        assert!(text.contains("# TYPE vpcep_warden_approved_total counter\n"));
-        assert!(text.contains("vpcep_warden_approved_total 3\n"));
-        assert!(text.contains("vpcep_warden_last_tick_timestamp_seconds 1800000000\n"));
+        assert!(
+            text.contains("# TYPE vpcep_warden_quota_used gauge\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE vpcep_warden_approved counter\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        for (series, value) in [
+            (
+                "vpcep_warden_quota_used{target=\"p0\",type=\"endpoint\"}",
+                3.0,
+            ),
+            (
+                "vpcep_warden_quota_limit{target=\"p0\",type=\"endpoint\"}",
+                150.0,
+            ),
+            ("vpcep_warden_approved_total{target=\"p0\"}", 3.0),
+            ("vpcep_warden_rejected_total{target=\"p0\"}", 0.0),
+            ("vpcep_warden_api_calls_total", 7.0),
+            ("vpcep_warden_runs_total", 2.0),
+            ("vpcep_warden_ticks_total", 1.0),
+            ("vpcep_warden_last_tick_timestamp_seconds", 1_800_000_000.0),
+        ] {
+            assert_eq!(sample(&text, series), Some(value), "{series}: {text}");
+        }
+    }
+
+    #[test]
+    fn each_target_has_series_of_its_own() {
+        let mut settings = settings();
+        settings.targets = ["north", "south"]
+            .iter()
+            .map(|name| crate::config::Target {
+                name: (*name).to_owned(),
+                region: "cn-north-4".into(),
+                project_id: format!("p-{name}"),
+                vpcep_endpoint: "http://127.0.0.1:9".into(),
+                domain_id: None,
+                domain_name: None,
+                agency: None,
+                allowed_domains: None,
+                service_ids: None,
+                not_allowed: None,
+                quota_warn_percent: None,
+                quota_critical_percent: None,
+            })
+            .collect();
+        let metrics = Metrics::new(&settings);
+        let before = metrics.render();
+        assert_eq!(
+            sample(&before, "vpcep_warden_approved_total{target=\"south\"}"),
+            Some(0.0),
+            "every target is named before the first tick: {before}"
+        );
+        let part = |name: &str, used: u64, pending: usize| {
+            let mut report = Report::new("tick", false);
+            report.quotas = vec![quota(used, None)];
+            report.left_pending = (0..pending)
+                .map(|i| crate::report::PendingEntry {
+                    service_id: "s".into(),
+                    endpoint_id: format!("e{i}"),
+                    domain_id: "d".into(),
+                    reason: "r".into(),
+                    target: None,
+                })
+                .collect();
+            report.approved = vec![entry("a", None)];
+            report.stamp_target(name);
+            TargetReport {
+                name: name.to_owned(),
+                finished: 1,
+                report,
+            }
+        };
+        let mut report = Report::new("tick", false);
+        for target in [part("north", 149, 2), part("south", 1, 0)] {
+            report.merge(target.report.clone());
+            report.targets.push(target);
+        }
+        metrics.record(&tick(), &report, 1);
+        let text = metrics.render();
+        for (series, value) in [
+            (
+                "vpcep_warden_quota_used{target=\"north\",type=\"endpoint\"}",
+                149.0,
+            ),
+            (
+                "vpcep_warden_quota_used{target=\"south\",type=\"endpoint\"}",
+                1.0,
+            ),
+            ("vpcep_warden_pending_connections{target=\"north\"}", 2.0),
+            ("vpcep_warden_pending_connections{target=\"south\"}", 0.0),
+            ("vpcep_warden_approved_total{target=\"north\"}", 1.0),
+            ("vpcep_warden_approved_total{target=\"south\"}", 1.0),
+        ] {
+            assert_eq!(sample(&text, series), Some(value), "{series}: {text}");
+        }
     }
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        let metrics = Metrics::new(&settings());
+        let mut report = Report::new("tick", false);
+        report.quotas = vec![quota(1, Some("a\"b\\c\nd"))];
+        metrics.record(&tick(), &report, 1);
+        let text = metrics.render();
+        assert!(
+            text.contains("{target=\"a\\\"b\\\\c\\nd\",type=\"endpoint\"} 1\n"),
+            "{text}"
+        );
     }
 }

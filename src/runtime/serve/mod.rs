@@ -6,7 +6,7 @@
 //!   for the rule) and answer like the HTTP triggers: 200 with the report, 400,
 //!   401, 413, 422 or 502.
 //! - `GET /healthz` answers `ok` without calling any API.
-//! - `GET /metrics` is the Prometheus text exposition of the runs this
+//! - `GET /metrics` is the OpenMetrics text (which Prometheus reads) of the runs this
 //!   process made (`metrics::Metrics`).
 //! - `--every` runs a tick at start and then on an internal schedule, never
 //!   two at once.
@@ -20,7 +20,7 @@ mod schedule;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -49,7 +49,7 @@ pub struct Options {
 /// What the handlers and the scheduler share.
 struct Shared {
     ctx: Ctx,
-    metrics: Mutex<Metrics>,
+    metrics: Metrics,
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets the running work finish.
@@ -67,8 +67,8 @@ pub async fn run(ctx: Ctx, options: Options) -> ExitCode {
         Err(e) => eprintln!("listening on {} ({e})", options.listen),
     }
     let shared = Arc::new(Shared {
+        metrics: Metrics::new(&ctx.settings),
         ctx,
-        metrics: Mutex::new(Metrics::default()),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let stop = Arc::new(stop_tx);
@@ -136,13 +136,8 @@ async fn shutdown_signal() {
 }
 
 impl Shared {
-    pub(super) fn metrics(&self) -> std::sync::MutexGuard<'_, Metrics> {
-        // A panic while the lock was held leaves plain numbers behind: still usable.
-        self.metrics.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     pub(super) fn record(&self, trigger: &Trigger, report: &Report) {
-        self.metrics()
+        self.metrics
             .record(trigger, report, OffsetDateTime::now_utc().unix_timestamp());
     }
 }

@@ -30,7 +30,7 @@ pub(super) async fn schedule(
         }
         if running.as_ref().is_some_and(|tick| !tick.is_finished()) {
             tracing::warn!("a scheduled tick is due while the last one still runs: skipped");
-            shared.metrics().ticks_skipped += 1;
+            shared.metrics.tick_skipped();
         } else {
             let shared = shared.clone();
             running = Some(tokio::spawn(async move {

@@ -13,6 +13,7 @@ mod iam;
 mod jobs;
 mod judgement;
 mod logs;
+mod organizations;
 mod reliability;
 mod routing;
 mod safety;

@@ -6,6 +6,7 @@ pub mod approve;
 pub mod caps;
 pub mod gc;
 pub mod marks;
+mod organization;
 pub mod quota;
 
 use std::any::Any;
@@ -44,6 +45,9 @@ pub struct Ctx {
     kept: Arc<OnceLock<Arc<dyn Any + Send + Sync>>>,
     /// This run's place in the caps that count across every target.
     pub seat: Arc<caps::Seat>,
+    /// The organization as this run sees it, read at most once per run
+    /// (see [`Ctx::organization`]).
+    organization: Arc<OnceCell<crate::organization::OrgView>>,
 }
 
 impl Ctx {
@@ -68,6 +72,7 @@ impl Ctx {
             whitelists: Arc::default(),
             kept: Arc::new(OnceLock::new()),
             seat: caps::Seat::alone(),
+            organization: Arc::default(),
         }
     }
 
@@ -88,6 +93,7 @@ impl Ctx {
             services: Arc::new(OnceCell::new()),
             whitelists: Arc::default(),
             seat: caps::Seat::alone(),
+            organization: Arc::default(),
             ..self.clone()
         }
     }

@@ -39,8 +39,8 @@ use crate::jobs::caps::{RunCaps, Seat};
 use crate::jobs::Ctx;
 use crate::report::{Report, TargetReport};
 use crate::vpcep::{
-    ApiError, CheckError, CheckReport, Client, TemporaryCredentials, AGENCY_DURATION_SECS,
-    DEFAULT_IAM_ENDPOINT,
+    iam_endpoint, ApiError, CheckError, CheckReport, Client, TemporaryCredentials,
+    AGENCY_DURATION_SECS,
 };
 
 /// What is kept of one target across invocations.
@@ -284,14 +284,4 @@ pub async fn check(settings: &Settings) -> Vec<(String, Result<CheckReport, Chec
         found.push((target.name.clone(), result));
     }
     found
-}
-
-/// Where agencies are assumed: `WARDEN_IAM_ENDPOINT` (also the password
-/// method's), else the global IAM endpoint.
-fn iam_endpoint(settings: &Settings) -> &str {
-    match (&settings.iam_endpoint, &settings.credentials) {
-        (Some(url), _) => url,
-        (None, Credentials::Password { endpoint, .. }) => endpoint,
-        (None, _) => DEFAULT_IAM_ENDPOINT,
-    }
 }

@@ -40,9 +40,6 @@ use crate::config::{Agency, AgencyDomain, Credentials, Secret};
 /// `POST /v3.0/OS-CREDENTIAL/securitytokens` (CreateTemporaryAccessKeyByAgency).
 pub(crate) const SECURITY_TOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 
-/// The IAM endpoint used when `WARDEN_IAM_ENDPOINT` is not set.
-pub const DEFAULT_IAM_ENDPOINT: &str = "https://iam.myhuaweicloud.com";
-
 /// The life asked for: an hour (renewed 5 minutes before its end).
 pub const AGENCY_DURATION_SECS: u64 = 3600;
 

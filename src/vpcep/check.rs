@@ -19,6 +19,15 @@ pub const REQUIRED_ACTIONS: &[&str] = &[
     "vpcep:endpoints:delete",
 ];
 
+/// The Organizations actions the warden reads the organization with
+/// (ShowOrganization, ListRoots, ListOrganizationalUnits, ListAccounts).
+pub const ORGANIZATIONS_ACTIONS: &[&str] = &[
+    "organizations:organizations:get",
+    "organizations:roots:list",
+    "organizations:ous:list",
+    "organizations:accounts:list",
+];
+
 /// Words of a 401 message that blame the request time rather than the key.
 const CLOCK_WORDS: &[&str] = &[
     "skew",
@@ -212,5 +221,27 @@ pub fn hint(error: &ApiError) -> String {
         }
         Some(_) => "the API refused the request: see its error code and message above".into(),
         None => "see the error above".into(),
+    }
+}
+
+/// What to fix when the organization cannot be read: the permission or
+/// setting missing, judged from how the call failed.
+pub fn organization_hint(error: &ApiError) -> String {
+    if error.is_connect() || error.is_timeout() {
+        return "the Organizations API cannot be reached: check WARDEN_ORGANIZATIONS_ENDPOINT (default https://organizations.myhuaweicloud.com) and the network path to it".into();
+    }
+    match error.status() {
+        Some(401) => hint(error),
+        Some(403) => format!(
+            "grant the warden's user (or the target's agency) {}, and run it in the organization's management account or a delegated administrator account: only they may list roots, units and accounts",
+            ORGANIZATIONS_ACTIONS.join(", ")
+        ),
+        Some(404) => "no organization was found: the warden's account (or the target's) must belong to an organization, and WARDEN_ORGANIZATIONS_ENDPOINT must be the Organizations API".into(),
+        Some(status) if status == 429 || status >= 500 || error.is_retryable() => {
+            "the Organizations API is busy or failing: the next run tries again".into()
+        }
+        Some(_) => "the Organizations API refused the request: see its error code and message".into(),
+        None if error.is_retryable() => "the Organizations API could not be read in time: the next run tries again".into(),
+        None => "the Organizations API's answer was not understood: check WARDEN_ORGANIZATIONS_ENDPOINT".into(),
     }
 }

@@ -1,5 +1,6 @@
-//! Calls to IAM, a global service: signed with the account (`X-Domain-Id`)
-//! rather than a project, the account found once when not configured.
+//! Calls to IAM and other global services (Organizations): signed with the
+//! account (`X-Domain-Id`) rather than a project, the account found once
+//! when not configured.
 //!
 //! As the official SDK's `GlobalCredentials` does: `X-Domain-Id` comes from
 //! `HUAWEICLOUD_SDK_DOMAIN_ID` when set, otherwise from the first entry of
@@ -15,7 +16,23 @@ use url::Url;
 
 use super::auth::{Auth, Scope};
 use super::error::{ApiError, ApiErrorKind};
+use super::transport::Answer;
 use super::Client;
+use crate::config::{Credentials, Settings};
+
+/// The IAM endpoint used when `WARDEN_IAM_ENDPOINT` is not set.
+pub const DEFAULT_IAM_ENDPOINT: &str = "https://iam.myhuaweicloud.com";
+
+/// Where the warden calls IAM (agencies are assumed, the account of the
+/// keys is found): `WARDEN_IAM_ENDPOINT` (also the password method's), else
+/// the global IAM endpoint.
+pub fn iam_endpoint(settings: &Settings) -> &str {
+    match (&settings.iam_endpoint, &settings.credentials) {
+        (Some(url), _) => url,
+        (None, Credentials::Password { endpoint, .. }) => endpoint,
+        (None, _) => DEFAULT_IAM_ENDPOINT,
+    }
+}
 
 /// `GET /v3/auth/domains` (KeystoneListAuthDomains).
 pub(crate) const DOMAINS_PATH: &str = "/v3/auth/domains";
@@ -33,6 +50,24 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
         let url = iam_url(action, target, iam_endpoint, path)?;
+        let answer = self
+            .global_call(action, target, method, url, body, iam_endpoint)
+            .await?;
+        self.decode(action, target, &answer)
+    }
+
+    /// One call to a global service at `url`: AK/SK requests sign
+    /// `X-Domain-Id`, the account found at `iam_endpoint` when not known; a
+    /// password user sends its token scoped to the account.
+    pub(super) async fn global_call(
+        &self,
+        action: &'static str,
+        target: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        iam_endpoint: &str,
+    ) -> Result<Answer, ApiError> {
         let domain_id = match self.auth() {
             Auth::AkSk { domain_id, .. } => Some(
                 domain_id
@@ -42,17 +77,15 @@ impl Client {
             ),
             _ => None,
         };
-        let answer = self
-            .call_scoped(
-                action,
-                target,
-                method,
-                url,
-                body,
-                Scope::Global(domain_id.as_deref()),
-            )
-            .await?;
-        self.decode(action, target, &answer)
+        self.call_scoped(
+            action,
+            target,
+            method,
+            url,
+            body,
+            Scope::Global(domain_id.as_deref()),
+        )
+        .await
     }
 
     /// The account the AK/SK belong to, as `GET /v3/auth/domains` lists it.

@@ -20,21 +20,22 @@ mod error;
 mod iam;
 mod lenient;
 mod models;
+mod organizations;
 mod paging;
 mod retry;
 mod token;
 mod transport;
 mod walk;
 
-pub use agency::{
-    TemporaryCredentials, AGENCY_DURATION_SECS, AGENCY_RENEW_BEFORE, DEFAULT_IAM_ENDPOINT,
-};
+pub use agency::{TemporaryCredentials, AGENCY_DURATION_SECS, AGENCY_RENEW_BEFORE};
 pub use check::{check, CheckError, CheckReport};
 pub use client::{Client, ClientOptions};
 pub use descriptions::{is_own_description, Described, MARK_PREFIX};
 pub use error::{ApiError, ApiErrorKind, DEADLINE_REASON};
+pub use iam::{iam_endpoint, DEFAULT_IAM_ENDPOINT};
 pub use models::{
     parse_time, Connection, ConnectionAction, Endpoint, EndpointError, EndpointService, Permission,
     Port, Quota, Tag,
 };
+pub use organizations::ORGANIZATION_KEPT_FOR;
 pub use retry::Backoff;

@@ -26,7 +26,7 @@ pub(crate) const PERMISSIONS_PAGE_LIMIT: u64 = 500;
 pub(crate) const MAX_LIST_ITEMS: u64 = 200_000;
 
 /// The most pages one walk reads, whatever the server says.
-const MAX_PAGES: u64 = 10_000;
+pub(crate) const MAX_PAGES: u64 = 10_000;
 
 /// The largest page the list whose items sit under `key` accepts.
 pub(crate) fn page_limit(key: &str) -> u64 {

@@ -73,6 +73,8 @@ pub(super) struct Inner {
     /// cannot starve one with few.
     pub(super) permits: Arc<Semaphore>,
     pub(super) calls: AtomicU64,
+    /// The organization as last read, kept across warm invocations.
+    pub(super) organization: super::organizations::Kept,
 }
 
 /// A successful answer.

@@ -353,7 +353,8 @@ async fn read_connections(
 /// The allowlist for one service. The service's whitelist is read only when
 /// `service-whitelist` is on and some connection's fate depends on it: a
 /// pending one not already allowed by the settings, or (reconciling) an
-/// accepted one.
+/// accepted one; the organization only when a rule by org path or account
+/// name is left to judge such a connection (once per run, see [`Ctx::organization`]).
 async fn allowlist(
     ctx: &Ctx,
     service: &str,
@@ -364,13 +365,19 @@ async fn allowlist(
     allow.whitelist_on = ctx.settings.allow_service_whitelist;
     allow.owner = ctx.settings.domain_id.clone();
     allow.org_paths = ctx.settings.organizations.allowed_paths.clone();
-    let undecided = connections.iter().any(|c| {
-        let judged = c.status == PENDING || (rules.reconcile && c.status == "accepted");
-        judged && plan::account(c).is_some_and(|a| !matches!(allow.judge(a), Verdict::Allowed(_)))
-    });
-    if allow.whitelist_on && undecided {
+    let undecided = |allow: &Allowlist| {
+        connections.iter().any(|c| {
+            let judged = c.status == PENDING || (rules.reconcile && c.status == "accepted");
+            judged
+                && plan::account(c).is_some_and(|a| !matches!(allow.judge(a), Verdict::Allowed(_)))
+        })
+    };
+    if allow.whitelist_on && undecided(&allow) {
         let records = ctx.whitelist(service).await?;
         allow.whitelist = rules::records(&records);
+    }
+    if allow.needs_organization() && undecided(&allow) {
+        allow.organization = ctx.organization().await;
     }
     Ok(allow)
 }

@@ -361,6 +361,7 @@ mod tests {
                 domain_name: None,
                 agency: None,
                 allowed_domains: None,
+                allowed_org_paths: None,
                 service_ids: None,
                 not_allowed: None,
                 quota_warn_percent: None,

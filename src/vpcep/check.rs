@@ -225,15 +225,24 @@ pub fn hint(error: &ApiError) -> String {
 }
 
 /// What to fix when the organization cannot be read: the permission or
-/// setting missing, judged from how the call failed.
+/// setting missing, judged from how the call failed. Organizations answers
+/// 401 `Organizations.1001` / `Organizations.1002` to an account that is
+/// neither the management account nor a delegated administrator (its API
+/// reference, "Error Codes"); an IAM policy without the actions gets 403.
 pub fn organization_hint(error: &ApiError) -> String {
     if error.is_connect() || error.is_timeout() {
         return "the Organizations API cannot be reached: check WARDEN_ORGANIZATIONS_ENDPOINT (default https://organizations.myhuaweicloud.com) and the network path to it".into();
     }
+    let code = error.error_code().unwrap_or_default();
+    if code.eq_ignore_ascii_case("Organizations.1001")
+        || code.eq_ignore_ascii_case("Organizations.1002")
+    {
+        return "run the warden (or the target's agency) in the organization's management account or in a delegated administrator account: only they may list its roots, units and accounts".into();
+    }
     match error.status() {
         Some(401) => hint(error),
         Some(403) => format!(
-            "grant the warden's user (or the target's agency) {}, and run it in the organization's management account or a delegated administrator account: only they may list roots, units and accounts",
+            "grant the warden's user (or the target's agency) {}; the account must be the organization's management account or a delegated administrator",
             ORGANIZATIONS_ACTIONS.join(", ")
         ),
         Some(404) => "no organization was found: the warden's account (or the target's) must belong to an organization, and WARDEN_ORGANIZATIONS_ENDPOINT must be the Organizations API".into(),

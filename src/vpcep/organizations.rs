@@ -1,7 +1,7 @@
 //! Reading the organization through the Huawei Organizations API: its id,
-//! its roots, and under each root and unit its units and its accounts, level
-//! by level (each level's lists side by side, under the one concurrency
-//! limit), into an [`OrgTree`].
+//! its roots, and under each root and unit its units, then its accounts,
+//! level by level (the parents of a level side by side, under the one
+//! concurrency limit), into an [`OrgTree`].
 //!
 //! What this relies on (Organizations API reference and the official
 //! `huaweicloudsdkorganizations` SDK, whose models give the exact shapes):
@@ -159,25 +159,29 @@ impl Client {
         while !level.is_empty() {
             let reads = level.iter().map(|(parent, _)| async move {
                 let target = format!("parent {parent}");
-                let units = self.marker_list::<Node>(
-                    "list the organizational units of",
-                    &target,
-                    endpoint,
-                    UNITS_PATH,
-                    Some(parent),
-                    "organizational_units",
-                    iam_endpoint,
-                );
-                let accounts = self.marker_list::<Node>(
-                    "list the accounts of",
-                    &target,
-                    endpoint,
-                    ACCOUNTS_PATH,
-                    Some(parent),
-                    "accounts",
-                    iam_endpoint,
-                );
-                futures_util::try_join!(units, accounts)
+                let units = self
+                    .marker_list::<Node>(
+                        "list the organizational units of",
+                        &target,
+                        endpoint,
+                        UNITS_PATH,
+                        Some(parent),
+                        "organizational_units",
+                        iam_endpoint,
+                    )
+                    .await?;
+                let accounts = self
+                    .marker_list::<Node>(
+                        "list the accounts of",
+                        &target,
+                        endpoint,
+                        ACCOUNTS_PATH,
+                        Some(parent),
+                        "accounts",
+                        iam_endpoint,
+                    )
+                    .await?;
+                Ok::<_, ApiError>((units, accounts))
             });
             let children = try_join_all(reads).await?;
             let mut next = Vec::new();

@@ -1,5 +1,5 @@
 //! Conformance with the official SDKs: every call the warden makes (VPCEP,
-//! IAM, SMN; Organizations once it makes them) is sent both by the warden and
+//! IAM, SMN, Organizations) is sent both by the warden and
 //! by Huawei's official Python SDK (`sdk_calls.py`) to one recording server,
 //! and the two requests must agree in method, path, query names, body keys
 //! (recursively), signed headers and `Content-Type`. A difference fails with
@@ -50,7 +50,8 @@ const OPERATIONS: &[(&str, usize, Option<usize>)] = &[
     ("IAM token for VPCEP", 0, Some(1)),
     ("IAM token for IAM", 0, Some(1)),
     ("publish to SMN", 0, None),
-    // Organizations: its calls join here (and in sdk_calls.py) once the warden makes them.
+    // The organization, its root, the root's units and its accounts (two pages).
+    ("read the organization", 0, None),
 ];
 
 /// Differences that are meant, each with its reason: (operation, aspect, why).
@@ -99,6 +100,23 @@ fn answer(seen: &Seen) -> Reply {
         ),
         ("POST", ["v2", _, "notifications", "topics", _, "publish"]) => {
             Reply::ok(json!({"request_id": "r1", "message_id": "m1"}))
+        }
+        ("GET", ["v1", "organizations"]) => Reply::ok(json!({"organization": {
+            "id": "o-1", "urn": "organizations::0:organization:o-1",
+            "management_account_id": DOMAIN, "management_account_name": "acme",
+            "created_at": "2026-01-01T00:00:00Z"}})),
+        ("GET", ["v1", "organizations", "roots"]) => Reply::ok(json!({
+            "roots": [{"id": "r-1", "urn": "organizations::0:root:r-1", "name": "Root",
+                "policy_types": [], "created_at": "2026-01-01T00:00:00Z"}],
+            "page_info": {"next_marker": null, "current_count": 1}})),
+        ("GET", ["v1", "organizations", "organizational-units"]) => Reply::ok(json!({
+            "organizational_units": [], "page_info": {"next_marker": null, "current_count": 0}})),
+        ("GET", ["v1", "organizations", "accounts"]) => {
+            let next = seen.query_value("marker").is_none().then_some("m2");
+            Reply::ok(json!({
+                "accounts": [{"id": AGENCY_DOMAIN, "urn": "organizations::0:account:x", "name": "shop",
+                    "join_method": "invited", "status": "active", "joined_at": "2026-01-01T00:00:00Z"}],
+                "page_info": {"next_marker": next, "current_count": 1}}))
         }
         ("GET", ["v1", _, "vpc-endpoint-services"]) => {
             Reply::ok(json!({"endpoint_services": [], "total_count": 0}))
@@ -212,6 +230,11 @@ async fn warden_call(name: &str, url: &str) {
             let delivered = sinks.deliver("quota", &[Alert::test(PROJECT)], false).await;
             assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
             Ok(())
+        }
+        "read the organization" => {
+            let mut s = settings(url);
+            s.domain_id = Some(DOMAIN.to_owned());
+            client_for(&s).organization(url, url).await.map(drop)
         }
         other => panic!("no warden call for the operation {other:?}"),
     };

@@ -4,7 +4,8 @@
 Usage: python3 tests/conformance/sdk_calls.py BASE_URL
 
 Makes every call the warden makes, through Huawei's official Python SDKs
-(huaweicloudsdkvpcep, huaweicloudsdkiam, huaweicloudsdksmn), against the
+(huaweicloudsdkvpcep, huaweicloudsdkiam, huaweicloudsdksmn,
+huaweicloudsdkorganizations), against the
 recording server at BASE_URL. Before each operation it asks for
 `GET /__mark/NAME`, so the server can tell which requests belong to which
 operation. The ids and keys are those of tests/conformance/mod.rs. Exits
@@ -34,6 +35,13 @@ try:
         PwdPassword,
         PwdPasswordUser,
         PwdPasswordUserDomain,
+    )
+    from huaweicloudsdkorganizations.v1 import (
+        ListAccountsRequest,
+        ListOrganizationalUnitsRequest,
+        ListRootsRequest,
+        OrganizationsClient,
+        ShowOrganizationRequest,
     )
     from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody, SmnClient
     from huaweicloudsdkvpcep.v1 import (
@@ -96,6 +104,19 @@ def password_token(client, scope):
     client.keystone_create_user_token_by_password(KeystoneCreateUserTokenByPasswordRequest(body=body))
 
 
+def organization(base):
+    """The warden's read of the organization: the organization, its roots,
+    the root's units, then its accounts, two pages (the recording server
+    gives the marker m2 on the first)."""
+    credentials = GlobalCredentials(AK, SK, DOMAIN)
+    client = OrganizationsClient.new_builder().with_credentials(credentials).with_endpoints([base]).build()
+    client.show_organization(ShowOrganizationRequest())
+    client.list_roots(ListRootsRequest(limit=1000))
+    client.list_organizational_units(ListOrganizationalUnitsRequest(parent_id="r-1", limit=1000))
+    client.list_accounts(ListAccountsRequest(parent_id="r-1", limit=1000))
+    client.list_accounts(ListAccountsRequest(parent_id="r-1", limit=1000, marker="m2"))
+
+
 def operations(base):
     """(name, call) in the order of the Rust side's list."""
     v = vpcep(base)
@@ -135,7 +156,8 @@ def operations(base):
             .with_credentials(BasicCredentials(AK, SK, PROJECT)).with_endpoints([base]).build()
             .publish_message(PublishMessageRequest(topic_urn=TOPIC, body=PublishMessageRequestBody(
                 subject="VPCEP warden warning: 1 alert(s)", message="a test alert")))),
-        # Organizations: its calls join here (and in mod.rs) once the warden makes them.
+        # Organizations
+        ("read the organization", lambda: organization(base)),
     ]
 
 

@@ -143,34 +143,48 @@ async fn lists_that_cannot_be_right_are_errors() {
 
 #[tokio::test]
 async fn a_refusal_says_which_permission_and_where_the_warden_must_run() {
-    let server = TestServer::start(|seen| match seen.path.as_str() {
+    // A member account: Organizations' own refusal (its reference's error codes).
+    let member = TestServer::start(|seen| match seen.path.as_str() {
         "/v1/organizations" => organizations(seen),
         _ => Reply::error(
-            403,
-            "Organizations.1003",
-            "This operation can be called only from the organization's management account",
+            401,
+            "Organizations.1002",
+            "This operation can be called only from the management account of an organization or by a member account that is a delegated administrator for a service.",
         ),
     })
     .await;
-    let mut s = settings(&server.url);
-    s.domain_id = Some(DOMAIN.into());
-    let e = client_for(&s)
-        .organization(&server.url, &server.url)
-        .await
-        .unwrap_err();
-    assert_eq!(e.status(), Some(403));
-    let hint = organization_hint(&e);
+    // An IAM user whose policy lacks the actions.
+    let denied = TestServer::start(|_| Reply::error(403, "Organizations.0403", "Forbidden")).await;
+    let mut hints = Vec::new();
+    for server in [&member, &denied] {
+        let mut s = settings(&server.url);
+        s.domain_id = Some(DOMAIN.into());
+        let e = client_for(&s)
+            .organization(&server.url, &server.url)
+            .await
+            .unwrap_err();
+        hints.push(organization_hint(&e));
+    }
+    for needle in ["management account", "delegated administrator"] {
+        assert!(hints[0].contains(needle), "{needle}: {}", hints[0]);
+    }
+    assert!(
+        !hints[0].contains("HUAWEICLOUD_SDK_AK"),
+        "not a key problem: {}",
+        hints[0]
+    );
     for needle in [
+        "organizations:organizations:get",
         "organizations:roots:list",
         "organizations:ous:list",
         "organizations:accounts:list",
-        "management account",
-        "delegated administrator",
     ] {
-        assert!(hint.contains(needle), "{needle}: {hint}");
+        assert!(hints[1].contains(needle), "{needle}: {}", hints[1]);
     }
+    let mut s = settings(&member.url);
+    s.domain_id = Some(DOMAIN.into());
     let unreachable = client_for(&s)
-        .organization("http://127.0.0.1:9", &server.url)
+        .organization("http://127.0.0.1:9", &member.url)
         .await
         .unwrap_err();
     assert!(organization_hint(&unreachable).contains("WARDEN_ORGANIZATIONS_ENDPOINT"));

@@ -18,7 +18,7 @@ pub use organizations::{Organizations, DEFAULT_ORGANIZATIONS_ENDPOINT};
 
 /// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
 pub const SERVICE_WHITELIST: &str = "service-whitelist";
-pub use targets::{Agency, AgencyDomain, Target};
+pub use targets::{Agency, AgencyDomain, Target, TOP_LEVEL};
 
 /// The FunctionGraph function a fan-out tick invokes asynchronously, once
 /// per target (`WARDEN_FUNCTION_URN`).

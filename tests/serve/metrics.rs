@@ -43,7 +43,7 @@ async fn metrics_show_the_numbers_of_the_scheduled_tick() {
     assert_eq!(
         sample(
             &text,
-            &format!("vpcep_warden_quota_limit{{target=\"{PROJECT}\",type=\"endpoint\"}}")
+            "vpcep_warden_quota_limit{target=\"default\",type=\"endpoint\"}"
         ),
         Some(150.0),
         "{text}"
@@ -51,7 +51,7 @@ async fn metrics_show_the_numbers_of_the_scheduled_tick() {
     // The quota job reads while gc deletes: the failed endpoint may or may not count.
     let used = sample(
         &text,
-        &format!("vpcep_warden_quota_used{{target=\"{PROJECT}\",type=\"endpoint\"}}"),
+        "vpcep_warden_quota_used{target=\"default\",type=\"endpoint\"}",
     );
     assert!(used == Some(0.0) || used == Some(1.0), "{text}");
     for (name, expected) in [
@@ -61,7 +61,7 @@ async fn metrics_show_the_numbers_of_the_scheduled_tick() {
         ("vpcep_warden_errors_total", 0.0),
         ("vpcep_warden_pending_connections", 1.0),
     ] {
-        let name = format!("{name}{{target=\"{PROJECT}\"}}");
+        let name = format!("{name}{{target=\"default\"}}");
         assert_eq!(sample(&text, &name), Some(expected), "{name}: {text}");
     }
     assert_eq!(

@@ -6,9 +6,10 @@
 //! name from `WARDEN_TARGETS`, so that 149 of 150 endpoints used in one
 //! target and 1 of 150 in another are two series, never one overwriting the
 //! other. Without `WARDEN_TARGETS` (and for what a run did outside any
-//! target, such as a fan-out's own errors) the label is the top-level
-//! project ID, or `default` when there is none. The series about the
-//! process (runs, ticks, API calls, the last tick's time) have no label.
+//! target, such as a fan-out's own errors) the label is `default`, the name
+//! the top-level project takes among targets, so a deployment that adds
+//! targets later keeps its series. The series about the process (runs,
+//! ticks, API calls, the last tick's time) have no label.
 
 use std::sync::atomic::{AtomicI64, AtomicU64};
 
@@ -66,11 +67,7 @@ impl Metrics {
     /// The families, registered, with every target of `settings` at zero so
     /// that a scrape before the first tick already names them all.
     pub(super) fn new(settings: &Settings) -> Self {
-        let fallback = if settings.project_id.is_empty() {
-            "default".to_owned()
-        } else {
-            settings.project_id.clone()
-        };
+        let fallback = crate::config::TOP_LEVEL.to_owned();
         let mut metrics = Metrics {
             registry: Registry::default(),
             fallback,
@@ -329,15 +326,15 @@ mod tests {
         assert!(text.ends_with("# EOF\n"), "{text}");
         for (series, value) in [
             (
-                "vpcep_warden_quota_used{target=\"p0\",type=\"endpoint\"}",
+                "vpcep_warden_quota_used{target=\"default\",type=\"endpoint\"}",
                 3.0,
             ),
             (
-                "vpcep_warden_quota_limit{target=\"p0\",type=\"endpoint\"}",
+                "vpcep_warden_quota_limit{target=\"default\",type=\"endpoint\"}",
                 150.0,
             ),
-            ("vpcep_warden_approved_total{target=\"p0\"}", 3.0),
-            ("vpcep_warden_rejected_total{target=\"p0\"}", 0.0),
+            ("vpcep_warden_approved_total{target=\"default\"}", 3.0),
+            ("vpcep_warden_rejected_total{target=\"default\"}", 0.0),
             ("vpcep_warden_api_calls_total", 7.0),
             ("vpcep_warden_runs_total", 2.0),
             ("vpcep_warden_ticks_total", 1.0),
@@ -349,25 +346,17 @@ mod tests {
 
     #[test]
     fn each_target_has_series_of_its_own() {
-        let mut settings = settings();
-        settings.targets = ["north", "south"]
-            .iter()
-            .map(|name| crate::config::Target {
-                name: (*name).to_owned(),
-                region: "cn-north-4".into(),
-                project_id: format!("p-{name}"),
-                vpcep_endpoint: "http://127.0.0.1:9".into(),
-                domain_id: None,
-                domain_name: None,
-                agency: None,
-                allowed_domains: None,
-                allowed_org_paths: None,
-                service_ids: None,
-                not_allowed: None,
-                quota_warn_percent: None,
-                quota_critical_percent: None,
-            })
-            .collect();
+        let targets = r#"[{"name": "north", "region": "cn-north-4", "project_id": "p1"},
+                          {"name": "south", "region": "cn-south-1", "project_id": "p2"}]"#;
+        let settings = Settings::from_vars(
+            [
+                ("HUAWEICLOUD_SDK_AK", "ak"),
+                ("HUAWEICLOUD_SDK_SK", "sk"),
+                ("WARDEN_TARGETS", targets),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .expect("the settings load");
         let metrics = Metrics::new(&settings);
         let before = metrics.render();
         assert_eq!(

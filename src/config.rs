@@ -9,12 +9,14 @@ use std::fmt;
 mod error;
 mod load;
 mod organizations;
+mod state;
 mod targets;
 mod values;
 
 pub use error::ConfigError;
 pub use load::HostDefaults;
 pub use organizations::{Organizations, DEFAULT_ORGANIZATIONS_ENDPOINT};
+pub use state::{S3Access, S3Credentials, StateLocation, StateSettings};
 
 /// The entry of `WARDEN_ALLOWED_DOMAINS` that also allows each service's whitelist.
 pub const SERVICE_WHITELIST: &str = "service-whitelist";
@@ -250,6 +252,9 @@ pub struct Settings {
     pub targets: Vec<Target>,
     /// `WARDEN_ORGANIZATIONS_ENDPOINT` and `WARDEN_ALLOWED_ORG_PATHS`.
     pub organizations: Organizations,
+    /// `WARDEN_STATE` (and the `AWS_*` variables of an S3 API bucket): where
+    /// what was sent, announced and first seen is kept.
+    pub state: StateSettings,
 }
 
 impl Settings {
@@ -305,6 +310,7 @@ impl Settings {
             iam_endpoint: None,
             targets: Vec::new(),
             organizations: Organizations::default(),
+            state: StateSettings::memory(),
         }
     }
 }
@@ -436,6 +442,7 @@ impl Settings {
                 self.max_concurrency, self.http_timeout_secs, self.max_retries, self.max_response_mb
             ),
             format!("dry run:            {}", self.dry_run),
+            format!("state:              {}", self.state.location.describe()),
             format!(
                 "targets:            {}",
                 if self.targets.is_empty() {

@@ -17,5 +17,6 @@ pub mod logs;
 pub mod organization;
 pub mod report;
 pub mod runtime;
+pub mod state;
 pub mod targets;
 pub mod vpcep;

@@ -23,4 +23,5 @@ mod serve;
 mod settings;
 mod settings_hardening;
 mod smn;
+mod state;
 mod targets;

@@ -345,6 +345,7 @@ fn functiongraph() -> vpcep_warden::config::HostDefaults {
         project_id: Some("function-project".into()),
         per_invocation_credentials: true,
         secrets: Vec::new(),
+        default_state: None,
     }
 }
 

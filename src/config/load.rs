@@ -3,6 +3,7 @@
 //! secret's value.
 
 mod credentials;
+mod state;
 mod urns;
 mod variables;
 
@@ -30,6 +31,9 @@ pub struct HostDefaults {
     /// Variables the host fetched from a secret store at start (Lambda:
     /// `WARDEN_SECRETS_ARN`); they replace environment variables of the same name.
     pub secrets: Vec<(String, Secret)>,
+    /// `WARDEN_STATE` when it is not set (the command line and `serve`: a
+    /// directory of the user's; elsewhere `memory`).
+    pub default_state: Option<String>,
 }
 
 /// The longest `WARDEN_GC_MIN_AGE_MINUTES`: a year.
@@ -108,14 +112,19 @@ impl Settings {
 }
 
 /// Revoking after a grace period needs the first sighting of each
-/// connection to outlive the process: in the connection's description
-/// (`WARDEN_AUDIT_DESCRIPTION=on`). Without it, `WARDEN_RECONCILE=reject`
+/// connection to outlive the process: in a state store (`WARDEN_STATE`
+/// `file://` or `s3://`) or in the connection's description
+/// (`WARDEN_AUDIT_DESCRIPTION=on`). Without either, `WARDEN_RECONCILE=reject`
 /// is refused unless the grace period is 0.
 fn first_sightings_kept(s: &Settings) -> Result<(), ConfigError> {
-    if s.reconcile == Reconcile::Reject && s.reconcile_grace_minutes > 0 && !s.audit_description {
+    if s.reconcile == Reconcile::Reject
+        && s.reconcile_grace_minutes > 0
+        && !s.audit_description
+        && !s.state.location.is_durable()
+    {
         return Err(ConfigError::new(
             "WARDEN_RECONCILE",
-            format!("WARDEN_RECONCILE=reject revokes a connection only once it has been found not allowed for WARDEN_RECONCILE_GRACE_MINUTES={}, which needs somewhere to remember the first sighting: set WARDEN_AUDIT_DESCRIPTION=on (the warden marks the connection's description), or WARDEN_RECONCILE_GRACE_MINUTES=0 to revoke at the first sighting", s.reconcile_grace_minutes),
+            format!("WARDEN_RECONCILE=reject revokes a connection only once it has been found not allowed for WARDEN_RECONCILE_GRACE_MINUTES={}, which needs somewhere to remember the first sighting: set WARDEN_STATE to a file:// directory or an s3:// bucket, or WARDEN_AUDIT_DESCRIPTION=on (the warden marks the connection's description), or WARDEN_RECONCILE_GRACE_MINUTES=0 to revoke at the first sighting", s.reconcile_grace_minutes),
         ));
     }
     Ok(())
@@ -143,6 +152,13 @@ impl Raw {
             (Credentials::Password { .. }, _) | (_, None) => None,
             (_, Some(url)) => Some(http_url("WARDEN_IAM_ENDPOINT", &url)?),
         };
+        let warden_region = text(self.warden_region.clone());
+        let state = state::state(
+            &mut self,
+            &credentials,
+            warden_region.as_deref(),
+            host.default_state.as_deref(),
+        )?;
         let targets = match text(self.warden_targets.take()) {
             Some(value) => super::targets::parse(&value)?,
             None => Vec::new(),
@@ -459,6 +475,7 @@ impl Raw {
                 self.warden_organizations_endpoint.take(),
                 self.warden_allowed_org_paths.take(),
             )?,
+            state,
         };
         first_sightings_kept(&settings)?;
         Ok(settings)

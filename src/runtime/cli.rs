@@ -126,7 +126,27 @@ async fn alert_test(ctx: &Ctx) -> ExitCode {
 /// The settings from the environment (`--dry-run` added), or exit code 2
 /// after saying what is wrong.
 fn load(dry_run: bool) -> Result<Settings, ExitCode> {
-    load_with(dry_run, &crate::config::HostDefaults::default())
+    let host = crate::config::HostDefaults {
+        default_state: user_state_dir(),
+        ..crate::config::HostDefaults::default()
+    };
+    load_with(dry_run, &host)
+}
+
+/// Where the command line keeps state when `WARDEN_STATE` is not set, so
+/// runs from cron remember what the previous one sent:
+/// `$XDG_STATE_HOME/vpcep-warden`, else `$HOME/.local/state/vpcep-warden`
+/// (the XDG base directory convention); without either, `memory`.
+fn user_state_dir() -> Option<String> {
+    let absolute = |name: &str| {
+        std::env::var_os(name)
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let dir = absolute("XDG_STATE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".local/state")))?
+        .join("vpcep-warden");
+    url::Url::from_file_path(dir).ok().map(String::from)
 }
 
 /// [`load`] with what the host supplies for missing values.
@@ -144,8 +164,10 @@ fn load_for_serve(dry_run: bool) -> Result<Settings, ExitCode> {
     let project = std::env::var("RUNTIME_PROJECT_ID")
         .ok()
         .filter(|p| !p.trim().is_empty());
+    // A FunctionGraph HTTP function has no disk of its own: memory there.
     let host = crate::config::HostDefaults {
         per_invocation_credentials: project.is_some(),
+        default_state: project.is_none().then(user_state_dir).flatten(),
         project_id: project,
         secrets: Vec::new(),
     };

@@ -135,6 +135,7 @@ impl Env {
             project_id: self.project_id.clone(),
             per_invocation_credentials: true,
             secrets: Vec::new(),
+            default_state: None,
         }
     }
 

@@ -58,6 +58,13 @@ pub(super) struct Raw {
     pub(super) warden_targets: Option<String>,
     pub(super) warden_organizations_endpoint: Option<String>,
     pub(super) warden_allowed_org_paths: Option<String>,
+    pub(super) warden_state: Option<String>,
+    pub(super) aws_access_key_id: Option<String>,
+    pub(super) aws_secret_access_key: Option<String>,
+    pub(super) aws_session_token: Option<String>,
+    pub(super) aws_region: Option<String>,
+    pub(super) aws_endpoint_url_s3: Option<String>,
+    pub(super) aws_endpoint_url: Option<String>,
 }
 
 /// Whether `name` is one of [`KNOWN`] (in any case, as envy reads them).
@@ -98,11 +105,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Whether a variable is one the settings may read.
+/// Whether a variable is one the settings may read: every `WARDEN_` and
+/// `HUAWEICLOUD_SDK_` one, and the `AWS_` ones of an S3 API store (other
+/// `AWS_` variables belong to the platform and the AWS SDKs).
 pub(super) fn is_ours(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    name.starts_with("WARDEN_") || name.starts_with("HUAWEICLOUD_SDK_")
+    name.starts_with("WARDEN_")
+        || name.starts_with("HUAWEICLOUD_SDK_")
+        || AWS.contains(&name.as_str())
 }
+
+/// The `AWS_` variables the settings read (for a `WARDEN_STATE` bucket).
+const AWS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+];
 
 /// Every variable the settings read.
 pub(super) const KNOWN: &[&str] = &[
@@ -157,4 +178,11 @@ pub(super) const KNOWN: &[&str] = &[
     "WARDEN_TARGETS",
     "WARDEN_ORGANIZATIONS_ENDPOINT",
     "WARDEN_ALLOWED_ORG_PATHS",
+    "WARDEN_STATE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
 ];

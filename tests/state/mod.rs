@@ -1,0 +1,4 @@
+//! State that outlives the process (`WARDEN_STATE`): its settings, and two
+//! separate processes sharing a file or S3 API store.
+
+mod settings;

@@ -43,8 +43,9 @@ use tokio::task::JoinHandle;
 
 pub use faults::Stats;
 pub use scenario::{
-    AccountSpec, AgencySpec, ConnectionSpec, EndpointSpec, GenerateSpec, PortSpec, QuotaSpec,
-    Scenario, ServiceSpec, TagSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
+    AccountSpec, AgencySpec, ConnectionSpec, EndpointSpec, GenerateSpec, MemberSpec,
+    OrganizationSpec, PortSpec, QuotaSpec, Scenario, ServiceSpec, TagSpec, TemporarySpec, UnitSpec,
+    DEFAULT_ENDPOINT_QUOTA, DEFAULT_SERVICE_QUOTA,
 };
 
 use faults::Bucket;

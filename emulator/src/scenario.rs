@@ -23,6 +23,9 @@ pub struct Scenario {
     pub endpoints: Vec<EndpointSpec>,
     /// A large generated estate added after the explicit one (see [`GenerateSpec`]).
     pub generate: Option<GenerateSpec>,
+    /// The organization the accounts belong to, answered by the
+    /// Organizations API routes (see [`OrganizationSpec`]).
+    pub organization: Option<OrganizationSpec>,
 }
 
 impl Scenario {
@@ -139,7 +142,8 @@ pub struct ServiceSpec {
     pub description: Option<String>,
     /// Listed by `GET .../vpc-endpoint-services/public` for every account.
     pub public: bool,
-    /// Whitelist records: `iam:domain::DOMAIN_ID` or `*`.
+    /// Whitelist records: `iam:domain::DOMAIN_ID`, `*`,
+    /// `organizations:orgPath::PATH` or `iam:domainName::PATTERN`.
     pub permissions: Vec<String>,
     /// Connections (VPC endpoints of any account) to this service.
     pub connections: Vec<ConnectionSpec>,
@@ -232,6 +236,48 @@ pub struct TagSpec {
     pub key: String,
     /// The value (may be empty).
     pub value: String,
+}
+
+/// An organization (Huawei Organizations): its roots, organizational units
+/// and member accounts. Its management account and delegated administrators
+/// may read it all; any member may read the organization itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrganizationSpec {
+    /// Its id (default `o-` and 32 generated letters and digits).
+    pub id: Option<String>,
+    /// The `name` of the account of `accounts` that manages it (default the
+    /// first account); it is a member under the first root unless listed.
+    pub management_account: Option<String>,
+    /// The `name`s of accounts registered as delegated administrators.
+    pub delegated_administrators: Vec<String>,
+    /// Its roots (default one, named `Root`, holding the management account).
+    pub roots: Vec<UnitSpec>,
+}
+
+/// A root or an organizational unit, with what it holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UnitSpec {
+    /// Its id (default `r-` or `ou-` and generated letters and digits).
+    pub id: Option<String>,
+    /// Its name (default: its id).
+    pub name: Option<String>,
+    /// The organizational units directly in it.
+    pub units: Vec<UnitSpec>,
+    /// The member accounts directly in it.
+    pub accounts: Vec<MemberSpec>,
+}
+
+/// A member account: any account (domain) id, with or without credentials here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemberSpec {
+    /// The account (domain) id.
+    pub domain_id: String,
+    /// Its account name (default: the `name` of the account of `accounts`
+    /// with this domain id, else the domain id).
+    pub name: Option<String>,
 }
 
 /// Parameters of a generated estate; the exact rule is documented on

@@ -8,6 +8,7 @@ mod connection_description;
 mod cross_account;
 mod faults;
 mod iam;
+mod organizations;
 mod paging;
 mod support;
 mod temporary;

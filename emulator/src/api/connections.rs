@@ -259,8 +259,12 @@ pub(super) fn list_permissions(
     let items: Vec<Value> = items
         .into_iter()
         .map(|p| {
+            let kind = match p.permission.starts_with("organizations:orgPath::") {
+                true => "orgPath",
+                false => "domainId",
+            };
             json!({"id": p.id, "permission": p.permission, "description": p.description,
-                        "created_at": format_time(p.created_at), "permission_type": "domainId"})
+                        "created_at": format_time(p.created_at), "permission_type": kind})
         })
         .collect();
     Ok(Reply::ok(
@@ -275,12 +279,22 @@ struct PermissionBody {
     permissions: Vec<String>,
 }
 
-/// Whether `entry` is `*` or `iam:domain::ID` with ID of 1 to 64 letters, digits or `*`.
+/// Whether `entry` is `*`, `iam:domain::ID` with ID of 1 to 64 letters,
+/// digits or `*`, `organizations:orgPath::PATH` with PATH of 1 to 1,024
+/// letters, digits, `/`, `-`, `*` or `?`, or `iam:domainName::PATTERN` with
+/// PATTERN of 1 to 80 letters, digits or `_+*.-?{},` (the API reference's forms).
 fn valid_permission(entry: &str) -> bool {
-    entry == "*"
-        || entry.strip_prefix("iam:domain::").is_some_and(|d| {
-            (1..=64).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '*')
+    let of = |prefix: &str, max: usize, extra: &str| {
+        entry.strip_prefix(prefix).is_some_and(|d| {
+            (1..=max).contains(&d.len())
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
         })
+    };
+    entry == "*"
+        || of("iam:domain::", 64, "*")
+        || of("organizations:orgPath::", 1024, "/-*?")
+        || of("iam:domainName::", 80, "_+*.-?{},")
 }
 
 /// `POST .../vpc-endpoint-services/{id}/permissions/action` (`add` or `remove`).
@@ -311,7 +325,7 @@ pub(super) fn permission_action(
     if let Some(bad) = body.permissions.iter().find(|p| !valid_permission(p)) {
         return Err(ApiError::bad(
             "EndPoint.3002",
-            format!("Invalid permission: {bad:?}; expected iam:domain::DOMAIN_ID or *"),
+            format!("Invalid permission: {bad:?}; expected iam:domain::DOMAIN_ID, organizations:orgPath::PATH, iam:domainName::PATTERN or *"),
         ));
     }
     let Some(svc) = state.services.get_mut(service_id) else {
@@ -350,5 +364,9 @@ mod tests {
         assert!(!valid_permission("iam:domain::"));
         assert!(!valid_permission("domain::abc"));
         assert!(!valid_permission("iam:domain::a-b"));
+        assert!(valid_permission("organizations:orgPath::o-1/r-2/ou-3/*"));
+        assert!(!valid_permission("organizations:orgPath::o_1"));
+        assert!(valid_permission("iam:domainName::op_svc_vpcep.*"));
+        assert!(!valid_permission("iam:domainName::team[1]"));
     }
 }

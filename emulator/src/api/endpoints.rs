@@ -134,7 +134,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
             ),
         ));
     }
-    if !svc.admits(&ctx.account.domain_id) {
+    if !svc.admits(&ctx.account.domain_id, state.organization.as_ref()) {
         return Err(ApiError::bad(
             "EndPoint.2012",
             "You have no permission to connect to the VPC endpoint service",

@@ -1,10 +1,13 @@
-//! The VPCEP v1 API: one entry point that names the operation, counts it,
-//! applies the faults, authenticates the caller, checks the project and
-//! hands the request to the operation's handler under the state lock.
+//! The VPCEP v1 API (and the IAM and Organizations calls beside it): one
+//! entry point that names the operation, counts it, applies the faults,
+//! authenticates the caller, checks the project (or, for a global service,
+//! the account) and hands the request to the operation's handler under the
+//! state lock.
 
 mod connections;
 mod endpoints;
 mod iam;
+mod organizations;
 mod paging;
 mod services;
 mod versions;
@@ -69,13 +72,30 @@ pub(crate) enum Op {
     ListQuotas,
     CreateSecurityToken,
     ListAuthDomains,
+    ShowOrganization,
+    ListRoots,
+    ListOrganizationalUnits,
+    ListAccounts,
+    ShowAccount,
+    ListEntities,
     Unknown,
 }
 
 impl Op {
-    /// Whether it is an IAM operation (global: no project in its path).
-    pub fn is_iam(self) -> bool {
-        matches!(self, Self::CreateSecurityToken | Self::ListAuthDomains)
+    /// Whether it is an operation of a global service (IAM, Organizations):
+    /// no project in its path, the caller's account in `X-Domain-Id`.
+    pub fn is_global(self) -> bool {
+        matches!(
+            self,
+            Self::CreateSecurityToken
+                | Self::ListAuthDomains
+                | Self::ShowOrganization
+                | Self::ListRoots
+                | Self::ListOrganizationalUnits
+                | Self::ListAccounts
+                | Self::ShowAccount
+                | Self::ListEntities
+        )
     }
 
     /// The name used in the stats.
@@ -102,6 +122,12 @@ impl Op {
             Self::ListQuotas => "list_quotas",
             Self::CreateSecurityToken => "create_security_token",
             Self::ListAuthDomains => "list_auth_domains",
+            Self::ShowOrganization => "show_organization",
+            Self::ListRoots => "list_roots",
+            Self::ListOrganizationalUnits => "list_organizational_units",
+            Self::ListAccounts => "list_accounts",
+            Self::ShowAccount => "show_account",
+            Self::ListEntities => "list_entities",
             Self::Unknown => "unknown",
         }
     }
@@ -124,6 +150,14 @@ pub(crate) fn route(method: &Method, path: &str) -> Route {
         ("GET", ["v1", p, "quotas"]) => (Op::ListQuotas, *p, ""),
         ("POST", ["v3.0", "OS-CREDENTIAL", "securitytokens"]) => (Op::CreateSecurityToken, "", ""),
         ("GET", ["v3", "auth", "domains"]) => (Op::ListAuthDomains, "", ""),
+        ("GET", ["v1", "organizations"]) => (Op::ShowOrganization, "", ""),
+        ("GET", ["v1", "organizations", "roots"]) => (Op::ListRoots, "", ""),
+        ("GET", ["v1", "organizations", "organizational-units"]) => {
+            (Op::ListOrganizationalUnits, "", "")
+        }
+        ("GET", ["v1", "organizations", "accounts"]) => (Op::ListAccounts, "", ""),
+        ("GET", ["v1", "organizations", "accounts", id]) => (Op::ShowAccount, "", *id),
+        ("GET", ["v1", "organizations", "entities"]) => (Op::ListEntities, "", ""),
         (m, ["v1", p, "vpc-endpoint-services", rest @ ..]) => {
             let (op, id) = service_route(m, rest);
             (op, *p, id)
@@ -256,8 +290,8 @@ fn serve(
         lock(&shared.stats).unauthorized += 1;
         ApiError::unauthorized(&refusal.0, rid)
     })?;
-    if route.op.is_iam() {
-        // IAM is global: its paths name no project; its callers name their account.
+    if route.op.is_global() {
+        // IAM and Organizations are global: their paths name no project; their callers name their account.
         iam::check_scope(&account, parts, route.op)?;
     } else {
         let token = parts.headers.get("x-auth-token").map(|v| v.as_bytes());
@@ -321,6 +355,12 @@ fn dispatch(state: &mut model::State, ctx: &Ctx, route: &Route) -> Result<Reply,
         Op::ListQuotas => endpoints::quotas(state, ctx),
         Op::CreateSecurityToken => iam::security_token(state, ctx),
         Op::ListAuthDomains => Ok(iam::domains(ctx)),
+        Op::ShowOrganization => organizations::show(state, ctx),
+        Op::ListRoots => organizations::roots(state, ctx),
+        Op::ListOrganizationalUnits => organizations::units(state, ctx),
+        Op::ListAccounts => organizations::accounts(state, ctx),
+        Op::ShowAccount => organizations::account(state, ctx, id),
+        Op::ListEntities => organizations::entities(state, ctx),
         // Answered by `serve` before authentication; never dispatched.
         Op::ListVersions | Op::ShowVersion | Op::Unknown => Err(ApiError::no_route("", "")),
     }
@@ -337,6 +377,31 @@ mod tests {
         assert_eq!(
             route(&Method::GET, "/v3.0/OS-CREDENTIAL/securitytokens").op,
             Op::Unknown
+        );
+    }
+
+    #[test]
+    fn organizations_paths_name_no_project() {
+        for (path, op) in [
+            ("/v1/organizations", Op::ShowOrganization),
+            ("/v1/organizations/roots", Op::ListRoots),
+            (
+                "/v1/organizations/organizational-units",
+                Op::ListOrganizationalUnits,
+            ),
+            ("/v1/organizations/accounts", Op::ListAccounts),
+            ("/v1/organizations/entities", Op::ListEntities),
+        ] {
+            let r = route(&Method::GET, path);
+            assert_eq!((r.op, r.project.as_str()), (op, ""), "{path}");
+            assert!(op.is_global());
+        }
+        let r = route(&Method::GET, "/v1/organizations/accounts/a1");
+        assert_eq!((r.op, r.id.as_str()), (Op::ShowAccount, "a1"));
+        // A project that happens to be called so still reaches VPCEP.
+        assert_eq!(
+            route(&Method::GET, "/v1/organizations/quotas").op,
+            Op::ListQuotas
         );
     }
 

@@ -52,6 +52,14 @@ impl State {
         };
         let mut state = State::empty(accounts, quotas);
         let mut rng = StdRng::from_entropy();
+        if let Some(spec) = &scenario.organization {
+            state.organization = Some(super::Organization::load(
+                spec,
+                &state.accounts,
+                now,
+                &mut rng,
+            )?);
+        }
         let mut service_ids = Vec::new();
         for (i, spec) in scenario.services.iter().enumerate() {
             service_ids.push(state.load_service(spec, &format!("services[{i}]"), now, &mut rng)?);

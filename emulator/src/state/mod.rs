@@ -8,6 +8,7 @@
 
 mod load;
 mod model;
+mod organization;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,6 +18,7 @@ use time::{Duration, OffsetDateTime};
 
 pub(crate) use load::{ip_for, load_temporary, NewEndpoint};
 pub(crate) use model::*;
+pub(crate) use organization::{Member, Organization, Unit};
 
 /// Which record a queued transition belongs to.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub(crate) struct State {
     pub accounts: Vec<Account>,
     pub quotas: Quotas,
     pub services: BTreeMap<String, Service>,
+    /// The organization, when the scenario has one.
+    pub organization: Option<Organization>,
     endpoints: Vec<Option<Endpoint>>,
     endpoint_slots: HashMap<String, u32>,
     by_project: HashMap<String, Vec<u32>>,
@@ -77,6 +81,7 @@ impl State {
             accounts,
             quotas,
             services: BTreeMap::new(),
+            organization: None,
             endpoints: Vec::new(),
             endpoint_slots: HashMap::new(),
             by_project: HashMap::new(),
@@ -324,7 +329,8 @@ impl State {
     }
 
     /// The admin view: accounts (without secrets), services with their
-    /// connections and whitelists, and the accounts' endpoints.
+    /// connections and whitelists, the accounts' endpoints, and the
+    /// organization (`null` without one).
     pub fn to_admin_json(&self) -> Value {
         let accounts: Vec<Value> = self
             .accounts
@@ -356,9 +362,15 @@ impl State {
                        "tags": e.tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>()})
             })
             .collect();
+        let organization = self.organization.as_ref().map(|o| {
+            json!({"id": o.id, "management_account_id": o.management_account_id,
+                   "delegated_administrators": o.delegated,
+                   "units": o.units.iter().map(|u| json!({"id": u.id, "name": u.name, "path": u.path})).collect::<Vec<_>>(),
+                   "accounts": o.members.iter().map(|m| json!({"domain_id": m.id, "name": m.name, "parent": m.parent})).collect::<Vec<_>>()})
+        });
         json!({"accounts": accounts, "quotas": {"endpoint": self.quotas.endpoint,
                "endpoint_service": self.quotas.endpoint_service},
-               "services": services, "endpoints": endpoints})
+               "services": services, "endpoints": endpoints, "organization": organization})
     }
 
     fn admin_service(&self, s: &Service) -> Value {

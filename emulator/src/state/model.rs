@@ -231,8 +231,10 @@ pub(crate) struct Service {
 impl Service {
     /// Whether an account of `domain_id` may connect: the owner always; others
     /// when the service has no whitelist records, or one of them is `*`,
-    /// `iam:domain::*` or `iam:domain::{domain_id}`.
-    pub fn admits(&self, domain_id: &str) -> bool {
+    /// `iam:domain::*` or `iam:domain::{domain_id}`, or, for a member of
+    /// `organization`, an `organizations:orgPath::` or `iam:domainName::`
+    /// record that admits it.
+    pub fn admits(&self, domain_id: &str, organization: Option<&super::Organization>) -> bool {
         domain_id == self.owner_domain
             || self.permissions.is_empty()
             || self.permissions.iter().any(|p| {
@@ -241,6 +243,7 @@ impl Service {
                     || entry
                         .strip_prefix("iam:domain::")
                         .is_some_and(|d| d == "*" || d == domain_id)
+                    || organization.is_some_and(|o| o.admits(entry, domain_id))
             })
     }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks the emulator against Huawei's official Python SDK (huaweicloudsdkvpcep).
+"""Checks the emulator against Huawei's official Python SDKs (huaweicloudsdkvpcep,
+huaweicloudsdkiam, huaweicloudsdkorganizations).
 
 Usage: python3 emulator/tests/sdk/check_sdk.py target/debug/vpcep-emulator
 
@@ -10,9 +11,12 @@ reads quotas, deletes an endpoint, reads versions, adds whitelist records and
 creates an endpoint, reads a failed service's error, calls with temporary
 credentials (with their security token, with a wrong one, with none), and
 assumes an agency through the official IAM SDK (which finds its account with
-GET /v3/auth/domains), checking every answer. Prints "N passed, M failed" and
-exits non-zero on any failure. Requires: pip install huaweicloudsdkvpcep
-huaweicloudsdkiam
+GET /v3/auth/domains), reads the organization (roots, units and accounts by
+parent, by marker pages, an account, entities) through the official
+Organizations SDK as the management account and is refused as a plain
+member, and adds an org-path whitelist record, checking every answer. Prints
+"N passed, M failed" and exits non-zero on any failure. Requires: pip install
+huaweicloudsdkvpcep huaweicloudsdkiam huaweicloudsdkorganizations
 """
 
 import json
@@ -33,6 +37,15 @@ try:
         IdentityAssumerole,
     )
     from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+    from huaweicloudsdkorganizations.v1 import (
+        ListAccountsRequest,
+        ListEntitiesRequest,
+        ListOrganizationalUnitsRequest,
+        ListRootsRequest,
+        OrganizationsClient,
+        ShowAccountRequest,
+        ShowOrganizationRequest,
+    )
     from huaweicloudsdkvpcep.v1 import (
         AcceptOrRejectEndpointRequest,
         AcceptOrRejectEndpointRequestBody,
@@ -56,7 +69,7 @@ try:
         VpcepClient,
     )
 except ImportError as missing:  # say how to fix it rather than a traceback
-    sys.exit(f"the official SDK is not installed ({missing}): pip install huaweicloudsdkvpcep huaweicloudsdkiam")
+    sys.exit(f"an official SDK is not installed ({missing}): pip install -r .ci/requirements.txt")
 
 PROVIDER = {"name": "provider", "domain_id": "0a1b2c3d4e5f4a0b9c8d7e6f5a4b3c21",
             "project_id": "1f2e3d4c5b6a47988776655443322110", "ak": "SDKPROVIDERAK", "sk": "sdk-provider-secret"}
@@ -70,11 +83,19 @@ PENDING_EP = "03184a04-95d5-4555-86c4-e767a371ff99"
 ACCEPTED_EP = "43b0e3b0-eec9-49da-866b-6687b75f9fe5"
 FAILED_EP = "7d6e5f40-1111-4222-8333-944455566677"
 FAILED_SERVICE = "6f1e2d3c-2222-4333-8444-a55566677788"
+# An account of the organization without credentials here.
+EU_ACCOUNT = "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"
+ORG_PATH = "organizations:orgPath::o-sdk/r-sdk/ou-sdk/*"
 
 SCENARIO = {
     "accounts": [dict(PROVIDER, temporary=[TEMPORARY]),
                  dict(CONSUMER, agencies=[{"name": "sdk-ops", "trusted_domain_id": PROVIDER["domain_id"]}])],
     "quotas": {"endpoint": 150, "endpoint_service": 20},
+    # The provider manages o-sdk: the consumer in ou-sdk, EU_ACCOUNT in ou-sdk-eu below it.
+    "organization": {"id": "o-sdk", "management_account": "provider", "roots": [
+        {"id": "r-sdk", "name": "Root", "units": [
+            {"id": "ou-sdk", "name": "Shops", "accounts": [{"domain_id": CONSUMER["domain_id"], "name": "sdk-consumer"}],
+             "units": [{"id": "ou-sdk-eu", "name": "EU", "accounts": [{"domain_id": EU_ACCOUNT, "name": "sdk-eu"}]}]}]}]},
     "services": [{"id": FAILED_SERVICE, "owner": "consumer", "service_name": "sdk-failed", "status": "failed"}, {
         "id": SERVICE_ID, "owner": "provider", "service_name": "sdk-check", "approval_enabled": True,
         "connections": [
@@ -121,6 +142,12 @@ def client(base_url, account, sk=None, temporary=None, security_token=None):
     else:
         credentials = BasicCredentials(account["ak"], sk or account["sk"], account["project_id"])
     return VpcepClient.new_builder().with_credentials(credentials).with_endpoints([base_url]).build()
+
+
+def organizations(base_url, account):
+    """An Organizations client of `account` (a global service: its domain id signed)."""
+    credentials = GlobalCredentials(account["ak"], account["sk"], account["domain_id"])
+    return OrganizationsClient.new_builder().with_credentials(credentials).with_endpoints([base_url]).build()
 
 
 def start_emulator(binary, scenario_path, log):
@@ -276,6 +303,46 @@ def run_checks(base):
         else:
             raise AssertionError("a wrong secret key was accepted")
 
+    def organization_tree():
+        org = organizations(base, PROVIDER)
+        r = org.show_organization(ShowOrganizationRequest())
+        expect(r.organization.id == "o-sdk", r.organization)
+        expect(r.organization.management_account_id == PROVIDER["domain_id"], r.organization)
+        r = org.list_roots(ListRootsRequest(limit=1000))
+        expect([x.id for x in r.roots] == ["r-sdk"] and r.page_info.next_marker is None, r)
+        r = org.list_organizational_units(ListOrganizationalUnitsRequest(parent_id="ou-sdk", limit=1000))
+        expect([(u.id, u.name) for u in r.organizational_units] == [("ou-sdk-eu", "EU")], r)
+        r = org.list_accounts(ListAccountsRequest(parent_id="ou-sdk", limit=1000))
+        expect([(a.id, a.name) for a in r.accounts] == [(CONSUMER["domain_id"], "sdk-consumer")], r)
+        first = org.list_accounts(ListAccountsRequest(limit=1))
+        expect(len(first.accounts) == 1 and first.page_info.next_marker, first)
+        second = org.list_accounts(ListAccountsRequest(limit=1, marker=first.page_info.next_marker))
+        expect(second.accounts[0].id == first.page_info.next_marker, second)
+        r = org.show_account(ShowAccountRequest(account_id=EU_ACCOUNT))
+        expect(r.account.name == "sdk-eu", r.account)
+        r = org.list_entities(ListEntitiesRequest(parent_id="ou-sdk"))
+        expect(sorted(e.type for e in r.entities) == ["account", "organizational_unit"], r.entities)
+
+    def member_reading_the_tree_is_refused():
+        org = organizations(base, CONSUMER)
+        expect(org.show_organization(ShowOrganizationRequest()).organization.id == "o-sdk", "a member reads its organization")
+        try:
+            org.list_accounts(ListAccountsRequest(limit=1000))
+        except ClientRequestException as e:
+            expect(e.status_code == 401 and e.error_code == "Organizations.1002", f"{e.status_code} {e.error_code}")
+        else:
+            raise AssertionError("a plain member listed the organization's accounts")
+
+    def org_path_whitelist_record():
+        body = AddOrRemoveServicePermissionsRequestBody(permissions=[ORG_PATH], permission_type="orgPath", action="add")
+        r = provider.add_or_remove_service_permissions(
+            AddOrRemoveServicePermissionsRequest(vpc_endpoint_service_id=SERVICE_ID, body=body))
+        expect(ORG_PATH in r.permissions, r.permissions)
+        r = provider.list_service_permissions_details(
+            ListServicePermissionsDetailsRequest(vpc_endpoint_service_id=SERVICE_ID, limit=500))
+        kinds = {p.permission: p.permission_type for p in r.permissions}
+        expect(kinds.get(ORG_PATH) == "orgPath", kinds)
+
     def temporary_credentials_work():
         temp = client(base, PROVIDER, temporary=TEMPORARY, security_token=TEMPORARY["security_token"])
         r = temp.list_quota_details(ListQuotaDetailsRequest(type="endpoint_service"))
@@ -307,6 +374,9 @@ def run_checks(base):
                      ("delete endpoint", delete), ("list versions", versions),
                      ("add and list whitelist records", whitelist),
                      ("consumer creates an endpoint", consumer_creates_endpoint),
+                     ("the Organizations SDK reads the tree", organization_tree),
+                     ("a plain member reading the tree is refused", member_reading_the_tree_is_refused),
+                     ("add an org-path whitelist record", org_path_whitelist_record),
                      ("wrong secret refused", wrong_secret_is_refused),
                      ("temporary credentials with their token", temporary_credentials_work),
                      ("temporary credentials with a wrong token refused",

@@ -1,6 +1,8 @@
 //! Approval by organization: the Organizations API read as the official SDK
-//! shapes it ([`client`]).
+//! shapes it ([`client`]), and org-path and account-name rules judged
+//! through it against the emulator ([`approve`]).
 
+mod approve;
 mod client;
 
 use serde_json::{json, Value};

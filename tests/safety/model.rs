@@ -1,7 +1,7 @@
 //! An in-memory VPCEP estate served over HTTP, for the safety tests: it
 //! answers exactly what it is given (connections without `domain_id`,
-//! whitelist records in any form, lists that fail) and records every change
-//! the warden makes, per project.
+//! whitelist records in any form, lists that fail; an organization, or a
+//! refusal to show it) and records every change the warden makes, per project.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +35,19 @@ pub struct Estate {
     pub reread: BTreeMap<String, Value>,
 }
 
+/// The organization `o-1` (root `r-1`, units `ou-1` and `ou-2` under it),
+/// as the Organizations API shows it.
+#[derive(Debug, Clone, Default)]
+pub enum Org {
+    /// The account is in no organization (404).
+    #[default]
+    None,
+    /// The account is a plain member: the tree is refused (401 `Organizations.1002`).
+    Refused,
+    /// Readable, with these members: (account id, name, parent `r-1`, `ou-1` or `ou-2`).
+    Members(Vec<(String, String, String)>),
+}
+
 /// A change the warden made.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change {
@@ -50,6 +63,7 @@ pub enum Change {
 struct World {
     estates: BTreeMap<String, Estate>,
     changes: Vec<Change>,
+    organization: Org,
 }
 
 /// The estate's server.
@@ -61,9 +75,16 @@ pub struct Model {
 impl Model {
     /// Serves `estates`, by project id.
     pub async fn start(estates: BTreeMap<String, Estate>) -> Self {
+        Self::start_in(estates, Org::None).await
+    }
+
+    /// Serves `estates` and, at the same address, `organization` (and IAM's
+    /// `GET /v3/auth/domains`).
+    pub async fn start_in(estates: BTreeMap<String, Estate>, organization: Org) -> Self {
         let world = Arc::new(Mutex::new(World {
             estates,
             changes: Vec::new(),
+            organization,
         }));
         let shared = world.clone();
         let server = TestServer::start(move |seen| {
@@ -97,8 +118,58 @@ fn page(key: &str, items: Vec<Value>) -> Reply {
     Reply::ok(json!({ key: items.clone(), "total_count": items.len() }))
 }
 
+/// The Organizations API over `org` (one page per list).
+fn organization(org: &Org, seen: &Seen, rest: &[&str]) -> Reply {
+    let members = match org {
+        Org::None => return Reply::error(404, "Organizations.0404", "not in an organization"),
+        Org::Refused if !rest.is_empty() => {
+            return Reply::error(
+                401,
+                "Organizations.1002",
+                "only the management account or a delegated administrator",
+            )
+        }
+        Org::Refused => &Vec::new(),
+        Org::Members(m) => m,
+    };
+    let parent = seen.query_value("parent_id").unwrap_or_default();
+    let list = |key: &str, items: Vec<Value>| {
+        Reply::ok(json!({ key: items, "page_info": {"next_marker": null} }))
+    };
+    match rest {
+        [] => Reply::ok(json!({"organization": {"id": "o-1", "management_account_id": "m"}})),
+        ["roots"] => list("roots", vec![json!({"id": "r-1", "name": "Root"})]),
+        ["organizational-units"] if parent == "r-1" => list(
+            "organizational_units",
+            vec![
+                json!({"id": "ou-1", "name": "one"}),
+                json!({"id": "ou-2", "name": "two"}),
+            ],
+        ),
+        ["organizational-units"] => list("organizational_units", Vec::new()),
+        ["accounts"] => list(
+            "accounts",
+            members
+                .iter()
+                .filter(|(_, _, p)| *p == parent)
+                .map(|(id, name, _)| json!({"id": id, "name": name}))
+                .collect(),
+        ),
+        _ => Reply::error(404, "Organizations.0404", "no such API"),
+    }
+}
+
 fn answer(w: &mut World, seen: &Seen) -> Reply {
     let parts: Vec<&str> = seen.path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["v3", "auth", "domains"] => {
+            return Reply::ok(
+                json!({"domains": [{"id": "dddddddddddddddddddddddddddddddd", "name": "provider"}]}),
+            )
+        }
+        ["v1", "organizations", rest @ ..] => return organization(&w.organization, seen, rest),
+        _ => {}
+    }
     let ["v1", project, rest @ ..] = parts.as_slice() else {
         return Reply::error(404, "APIGW.0101", "no such API");
     };

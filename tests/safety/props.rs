@@ -1,8 +1,10 @@
 //! Property tests: random estates (one to three targets), random settings,
 //! hostile-but-valid answers (accounts missing, whitelist records in every
-//! form, lists and whitelists that fail), each run twice on identical
-//! copies, first as a dry run, then for real. After every run the safety
-//! invariants of design.md must hold.
+//! form, lists and whitelists that fail), a random organization (none, one
+//! the warden may not read, or accounts placed in its units under random
+//! names) with `WARDEN_ALLOWED_ORG_PATHS` or not, each run twice on
+//! identical copies, first as a dry run, then for real. After every run the
+//! safety invariants of design.md must hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +15,7 @@ use vpcep_warden::events::{Job, Trigger};
 use vpcep_warden::jobs::Ctx;
 use vpcep_warden::report::Report;
 
-use super::model::{Change, Estate, Model, Service};
+use super::model::{Change, Estate, Model, Org, Service};
 use super::{conn, settings, GOOD, PROJECTS, STRANGER};
 
 const OTHER: &str = "cccccccccccccccccccccccccccccccc";
@@ -33,7 +35,7 @@ const DESCRIPTIONS: [Option<&str>; 4] = [
     Some("vpcep-warden: found not allowed 2026-01-01T00:00Z, x"),
 ];
 /// Whitelist records in every form (permission, permission_type).
-const RECORDS: [(&str, Option<&str>); 7] = [
+const RECORDS: [(&str, Option<&str>); 10] = [
     ("iam:domain::cccccccccccccccccccccccccccccccc", None),
     ("IAM:DOMAIN::cccccccccccccccccccccccccccccccc", None),
     ("cccccccccccccccccccccccccccccccc", Some("domainId")),
@@ -41,7 +43,17 @@ const RECORDS: [(&str, Option<&str>); 7] = [
     ("iam:domainName::shop-*", None),
     ("organizations:orgPath::o-1/r-1/ou-1", None),
     ("iam:domain::bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbX", None),
+    ("o-1/r-1/ou-2/*", Some("orgPath")),
+    ("iam:domainName::shop-.*", None),
+    ("iam:domainName::ops", None),
 ];
+/// Accounts that may be in the organization, with their place and name indexes.
+const MEMBERS: [&str; 3] = [OTHER, STRANGER, "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC"];
+/// Where a member may be: outside, under the root, in `ou-1`, in `ou-2`.
+const PLACES: [Option<&str>; 4] = [None, Some("r-1"), Some("ou-1"), Some("ou-2")];
+const NAMES: [&str; 4] = ["shop-1", "ops", "Shop", "x"];
+/// `WARDEN_ALLOWED_ORG_PATHS`, when a case sets it.
+const ORG_PATHS: &str = "o-1/r-1/ou-2/*";
 
 /// One service: its connections as (account, accepted, description)
 /// indexes, its whitelist records, its fault (0 none, 1 connections list
@@ -59,6 +71,11 @@ struct Case {
     whitelist: bool,
     reconcile_max: usize,
     gc_max: usize,
+    /// 0: in no organization, 1: one the warden may not read, 2: readable.
+    org: u8,
+    /// Per member of [`MEMBERS`]: its place and name indexes.
+    placed: Vec<(usize, usize)>,
+    org_paths: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -78,6 +95,11 @@ fn case() -> impl Strategy<Value = Case> {
         any::<bool>(),
         0usize..6,
         0usize..4,
+        (
+            prop_oneof![1 => Just(0u8), 1 => Just(1u8), 3 => Just(2u8)],
+            prop::collection::vec((0..PLACES.len(), 0..NAMES.len()), MEMBERS.len()),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(
@@ -89,6 +111,7 @@ fn case() -> impl Strategy<Value = Case> {
                 whitelist,
                 reconcile_max,
                 gc_max,
+                (org, placed, org_paths),
             )| Case {
                 targets,
                 failed_endpoints,
@@ -98,6 +121,9 @@ fn case() -> impl Strategy<Value = Case> {
                 whitelist,
                 reconcile_max,
                 gc_max,
+                org,
+                placed,
+                org_paths,
             },
         )
 }
@@ -148,14 +174,61 @@ fn estates(case: &Case) -> BTreeMap<String, Estate> {
         .collect()
 }
 
+/// The organization of a case, as the model serves it.
+fn organization(case: &Case) -> Org {
+    match case.org {
+        0 => Org::None,
+        1 => Org::Refused,
+        _ => Org::Members(
+            MEMBERS
+                .iter()
+                .zip(&case.placed)
+                .filter_map(|(id, &(place, name))| {
+                    PLACES[place].map(|p| (id.to_string(), NAMES[name].to_owned(), p.to_owned()))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// What the organization says of `account`: `None` when it cannot be read
+/// (nothing is known), else its place and name when it is a member.
+fn membership(case: &Case, account: &str) -> Option<Option<(&'static str, &'static str)>> {
+    if case.org != 2 {
+        return None;
+    }
+    Some(MEMBERS.iter().position(|m| *m == account).and_then(|i| {
+        let (place, name) = case.placed[i];
+        PLACES[place].map(|p| (p, NAMES[name]))
+    }))
+}
+
 /// Whether some rule might allow `account` on a service with `records`:
-/// written apart from the warden's own rules, as the invariant states them.
-fn might_allow(account: &str, records: &[usize], whitelist: bool) -> bool {
+/// written apart from the warden's own rules, as the invariant states them,
+/// erring on the side of "might". A path or name rule might allow anyone
+/// while the organization cannot be read; a path of `o-1` allows members of
+/// its unit only; a name, whose readings (whole or part, any case, as a
+/// wildcard) all hold its letters, might allow a member whose name holds them,
+/// and anyone outside the organization (whose name is unknown).
+fn might_allow(account: &str, records: &[usize], case: &Case) -> bool {
+    let known = membership(case, account);
+    let in_unit = |unit: &str| known.is_none_or(|m| m.is_some_and(|(p, _)| p == unit));
+    let named = |letters: &str| {
+        known.is_none_or(|m| m.is_none_or(|(_, n)| n.to_ascii_lowercase().contains(letters)))
+    };
     account == GOOD
-        || whitelist
+        || case.org_paths && in_unit("ou-2")
+        || case.whitelist
             && records.iter().any(|&r| {
                 let (p, typed) = RECORDS[r];
                 let lower = p.to_ascii_lowercase();
+                match lower.as_str() {
+                    "organizations:orgpath::o-1/r-1/ou-1" => return in_unit("ou-1"),
+                    "o-1/r-1/ou-2/*" => return in_unit("ou-2"),
+                    "iam:domainname::shop-*" | "iam:domainname::shop-.*" => return named("shop"),
+                    "iam:domainname::ops" => return named("ops"),
+                    _ => {}
+                }
                 let id = match (lower.strip_prefix("iam:domain::"), typed) {
                     (Some(id), _) => id.to_owned(),
                     (None, Some("domainId")) => lower.clone(),
@@ -172,7 +245,12 @@ async fn run(model: &Model, case: &Case, dry: bool) -> Report {
         GOOD.to_owned()
     };
     let (reconcile_max, gc_max) = (case.reconcile_max.to_string(), case.gc_max.to_string());
+    let url = model.server.url.clone();
+    let org_paths = if case.org_paths { ORG_PATHS } else { "" };
     let extra = [
+        ("WARDEN_IAM_ENDPOINT", url.as_str()),
+        ("WARDEN_ORGANIZATIONS_ENDPOINT", url.as_str()),
+        ("WARDEN_ALLOWED_ORG_PATHS", org_paths),
         ("WARDEN_ALLOWED_DOMAINS", allowed.as_str()),
         (
             "WARDEN_NOT_ALLOWED",
@@ -277,7 +355,7 @@ fn check(case: &Case, model: &Model, dry: &Report, real: &Report) -> Result<(), 
                 if action == "reject" {
                     // 1. Nothing any rule might allow is rejected or revoked.
                     prop_assert!(
-                        !might_allow(account.unwrap(), records, case.whitelist),
+                        !might_allow(account.unwrap(), records, case),
                         "{change:?} rejected an account a rule allows"
                     );
                     if accepted {
@@ -345,10 +423,10 @@ proptest! {
     fn destructive_actions_keep_every_safety_invariant(case in case()) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let dry_model = Model::start(estates(&case)).await;
+            let dry_model = Model::start_in(estates(&case), organization(&case)).await;
             let dry = run(&dry_model, &case, true).await;
             prop_assert_eq!(dry_model.changes(), Vec::<Change>::new(), "a dry run changes nothing");
-            let model = Model::start(estates(&case)).await;
+            let model = Model::start_in(estates(&case), organization(&case)).await;
             let real = run(&model, &case, false).await;
             check(&case, &model, &dry, &real)
         })?;

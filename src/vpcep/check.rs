@@ -1,5 +1,6 @@
 //! `vpcep-warden check`: read quotas and the managed services with the
-//! configured settings, and say what was found or, on failure, what to fix.
+//! configured settings (and the organization, when a rule needs it), and say
+//! what was found or, on failure, what to fix.
 
 use serde::Serialize;
 
@@ -51,8 +52,29 @@ pub struct CheckReport {
     pub quotas: Vec<QuotaFound>,
     /// The managed services.
     pub services: Vec<ServiceFound>,
+    /// The organization, when `WARDEN_ALLOWED_ORG_PATHS` or (with
+    /// `service-whitelist`) a whitelist record by org path or account name
+    /// needs it; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationFound>,
     /// API requests made by the check.
     pub api_calls: u64,
+}
+
+/// The organization as found.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationFound {
+    /// The Organizations endpoint used.
+    pub endpoint: String,
+    /// What needs it: `WARDEN_ALLOWED_ORG_PATHS`, or the services whose
+    /// whitelist holds a record by org path or account name.
+    pub needed_by: Vec<String>,
+    /// The organization's id.
+    pub id: String,
+    /// Member accounts read.
+    pub accounts: usize,
+    /// Organizational units read (roots not counted).
+    pub units: usize,
 }
 
 /// One quota as found.
@@ -161,11 +183,18 @@ pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
         found
     };
     let mut checked = Vec::with_capacity(services.len());
+    let mut needed_by = Vec::new();
+    if !settings.organizations.allowed_paths.is_empty() {
+        needed_by.push("WARDEN_ALLOWED_ORG_PATHS".to_owned());
+    }
     for service in services {
         let pending = client
             .list_connections(&service.id, Some("pendingAcceptance"), None)
             .await?;
         let records = client.list_permissions(&service.id).await?;
+        if settings.allow_service_whitelist && records.iter().any(needs_organization) {
+            needed_by.push(format!("the whitelist of service {}", service.id));
+        }
         checked.push(ServiceFound {
             pending_connections: pending.len(),
             findings: findings(&service, &records),
@@ -175,14 +204,51 @@ pub async fn check(settings: &Settings) -> Result<CheckReport, CheckError> {
             approval_enabled: service.approval_enabled,
         });
     }
+    let organization = match needed_by.is_empty() {
+        true => None,
+        false => {
+            let endpoint = &settings.organizations.endpoint;
+            let tree = client
+                .organization(endpoint, super::iam_endpoint(settings))
+                .await
+                .map_err(|source| CheckError {
+                    hint: format!(
+                        "{} (needed by {})",
+                        organization_hint(&source),
+                        needed_by.join(", ")
+                    ),
+                    source,
+                })?;
+            Some(OrganizationFound {
+                endpoint: endpoint.clone(),
+                needed_by,
+                id: tree.id.clone(),
+                accounts: tree.accounts(),
+                units: tree.units,
+            })
+        }
+    };
     Ok(CheckReport {
         endpoint: settings.vpcep_endpoint.clone(),
         project_id: settings.project_id.clone(),
         auth_method: client.auth_method().to_owned(),
         quotas,
         services: checked,
+        organization,
         api_calls: client.api_calls(),
     })
+}
+
+/// Whether a whitelist record is judged against the organization: by org
+/// path or account name (with the prefix in any case, or by `permission_type`).
+fn needs_organization(record: &Permission) -> bool {
+    let p = record.permission.trim().to_ascii_lowercase();
+    p.starts_with("organizations:orgpath::")
+        || p.starts_with("iam:domainname::")
+        || matches!(
+            record.permission_type.as_deref().map(str::trim),
+            Some("orgPath" | "domainName")
+        ) && !p.contains("::")
 }
 
 /// What to fix, judged from how a call failed.

@@ -24,7 +24,7 @@ const OUTSIDE: &str = "33333333333333333333333333333333";
 /// In no organization.
 const STRANGER: &str = "44444444444444444444444444444444";
 
-const SHOPS: &str = "o-test/r-test/ou-shops";
+pub(super) const SHOPS: &str = "o-test/r-test/ou-shops";
 
 /// The organization `o-test`, managed by `manager`; the provider is a member.
 fn organization(manager: &str) -> Value {
@@ -44,7 +44,7 @@ fn conn(id: &str, domain: &str, status: &str) -> Value {
 }
 
 /// One pending connection from each account.
-fn pending_from_all() -> Vec<Value> {
+pub(super) fn pending_from_all() -> Vec<Value> {
     [
         ("e-inside", INSIDE),
         ("e-nested", NESTED),
@@ -59,7 +59,11 @@ fn pending_from_all() -> Vec<Value> {
 /// The emulator: the provider (and, when `manager` is `boss`, the account
 /// that manages the organization instead), one service with `permissions`
 /// and `connections`.
-async fn estate(manager: &str, permissions: &[&str], connections: Vec<Value>) -> Emulator {
+pub(super) async fn estate(
+    manager: &str,
+    permissions: &[&str],
+    connections: Vec<Value>,
+) -> Emulator {
     helpers::emulator(
         json!({
             "accounts": [helpers::provider(),
@@ -75,7 +79,7 @@ async fn estate(manager: &str, permissions: &[&str], connections: Vec<Value>) ->
 
 /// The provider's settings: the Organizations API and IAM at the emulator,
 /// pending connections not allowed rejected.
-fn settings(emu: &Emulator, whitelist: bool) -> Settings {
+pub(super) fn settings(emu: &Emulator, whitelist: bool) -> Settings {
     let mut s = helpers::settings(emu);
     s.allowed_domains = Vec::new();
     s.allow_service_whitelist = whitelist;

@@ -1,8 +1,10 @@
 //! Approval by organization: the Organizations API read as the official SDK
 //! shapes it ([`client`]), and org-path and account-name rules judged
-//! through it against the emulator ([`approve`]).
+//! through it against the emulator ([`approve`]), and `check` saying what
+//! the organization needs ([`check`]).
 
 mod approve;
+mod check;
 mod client;
 
 use serde_json::{json, Value};

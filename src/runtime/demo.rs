@@ -1,14 +1,18 @@
 //! `vpcep-warden demo`: the embedded emulator with a sample estate, every
 //! sample event in `events/` run against it, and a short human summary.
 //!
-//! The estate (`demo-estate.json`) has a provider with two endpoint services
-//! (`orders-api`, `billing-api`, whose whitelist has a `*` record), pending
-//! connections from allowlisted and unknown accounts, an accepted one from an
-//! account no longer allowed, failed endpoints old and young, one tagged to
-//! keep and one to keep until 2999, and quotas near their limits. The demo
-//! reconciles in `report` mode, limits each account to two connections per
-//! service and writes audit marks. Connection events run first, ticks last, so
-//! each shows its own work.
+//! The estate (`demo-estate.json`) has a provider with three endpoint
+//! services (`orders-api`, whose whitelist names the allowlisted accounts;
+//! `billing-api`, whose whitelist has a `*` record; `catalog-api`, whose
+//! whitelist allows an organizational unit and below by org path and
+//! `partner-…` accounts by name), an organization the provider manages (units
+//! Shops, Shops EU below it, and Labs), pending connections from allowlisted,
+//! member and unknown accounts, an accepted one from an account no longer
+//! allowed, failed endpoints old and young, one tagged to keep and one to keep
+//! until 2999, and quotas near their limits. The demo allows each service's
+//! whitelist (`service-whitelist`), reconciles in `report` mode, limits each
+//! account to two connections per service and writes audit marks. Connection
+//! events run first, ticks last, so each shows its own work.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -60,6 +64,12 @@ async fn demo() -> Result<ExitCode, Box<dyn std::error::Error>> {
     // The provider's own endpoints connect to its services too: its account
     // is allowed, or reconciling would name them.
     settings.allowed_domains.push(field("domain_id"));
+    // Each service's whitelist counts; org-path and name records are judged
+    // against the organization, read from the emulator as the provider.
+    settings.allow_service_whitelist = true;
+    settings.domain_id = Some(field("domain_id"));
+    settings.organizations.endpoint = emu.base_url();
+    settings.iam_endpoint = Some(emu.base_url());
     settings.reconcile = crate::config::Reconcile::Report;
     settings.max_connections_per_account = Some(2);
     settings.audit_description = true;

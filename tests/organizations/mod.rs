@@ -1,11 +1,12 @@
 //! Approval by organization: the Organizations API read as the official SDK
 //! shapes it ([`client`]), and org-path and account-name rules judged
-//! through it against the emulator ([`approve`]), and `check` saying what
-//! the organization needs ([`check`]).
+//! through it against the emulator ([`approve`]), per target ([`targets`]),
+//! and `check` saying what the organization needs ([`check`]).
 
 mod approve;
 mod check;
 mod client;
+mod targets;
 
 use serde_json::{json, Value};
 

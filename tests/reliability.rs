@@ -297,3 +297,37 @@ async fn gc_deletes_nothing_when_the_list_cannot_be_read_whole() {
         "no DELETE was sent"
     );
 }
+
+#[tokio::test]
+async fn runs_at_the_same_time_count_only_their_own_api_calls() {
+    let emu = emulator(
+        estate(),
+        Options {
+            latency_ms: 20,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut s = settings(&emu);
+    s.dry_run = true;
+    let ctx = ctx(s);
+    let quota = Trigger::Tick {
+        jobs: vec![vpcep_warden::events::Job::Quota],
+        targets: Vec::new(),
+    };
+    let gc = Trigger::Tick {
+        jobs: vec![vpcep_warden::events::Job::Gc],
+        targets: Vec::new(),
+    };
+    // Alone, each run's count is what the emulator saw.
+    let before = emu.stats().total;
+    let alone_quota = dispatch(&ctx, quota.clone()).await.report.api_calls;
+    assert_eq!(alone_quota, emu.stats().total - before);
+    let before = emu.stats().total;
+    let alone_gc = dispatch(&ctx, gc.clone()).await.report.api_calls;
+    assert_eq!(alone_gc, emu.stats().total - before);
+    // Side by side (a dry run reads the same each time), each still counts its own.
+    let (q, g) = tokio::join!(dispatch(&ctx, quota), dispatch(&ctx, gc));
+    assert_eq!(q.report.api_calls, alone_quota);
+    assert_eq!(g.report.api_calls, alone_gc);
+}

@@ -2,6 +2,7 @@
 //! against the emulator, answering webhooks, health checks and metrics,
 //! ticking on its schedule and shutting down without cutting work short.
 
+mod hardening;
 mod metrics;
 mod server;
 

@@ -8,7 +8,8 @@
 //! - [`EventError`]: why not, with the HTTP status and the [`Reply`] shape to answer in;
 //! - [`sign_webhook`] / [`sign_http_event`]: the `X-Warden-Signature` a sender puts on a webhook;
 //! - [`verify_webhook`]: the check of those headers over a raw body (the `serve` host checks
-//!   every request with it before it looks at the body).
+//!   every request with it before it looks at the body); [`verify_webhook_headers`]: what
+//!   can be checked before the body is read (`serve` refuses on it without reading one byte).
 //!
 //! | source | marker | `Decoded::source` | reply |
 //! |---|---|---|---|
@@ -35,8 +36,8 @@ mod webhook;
 pub use decode::{decode, decode_value};
 pub use error::{AuthError, Cause, EventError, EXPECTED_SOURCES, MAX_BODY_BYTES};
 pub use webhook::{
-    sign_http_event, sign_webhook, verify as verify_webhook, MAX_SKEW_SECS, SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
+    sign_http_event, sign_webhook, verify as verify_webhook,
+    verify_headers as verify_webhook_headers, MAX_SKEW_SECS, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 
 use serde::{Deserialize, Serialize};

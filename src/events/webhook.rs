@@ -51,8 +51,43 @@ pub fn verify(
     body: &[u8],
     now: OffsetDateTime,
 ) -> Result<(), AuthError> {
-    if settings.webhook_auth == WebhookAuth::None {
+    let Some(signed) = signed_headers(settings, headers, now)? else {
         return Ok(());
+    };
+    let mut mac = keyed(signed.secret);
+    mac.update(signed.timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&signed.expected)
+        .map_err(|_| AuthError::Mismatch)
+}
+
+/// What can be checked before the body is read: a secret is configured, both
+/// headers are there and well formed, and the timestamp is within
+/// [`MAX_SKEW_SECS`] of now. `serve` refuses on this before it reads a byte
+/// of the body; [`verify`] then checks the signature over the body.
+pub fn verify_headers(
+    settings: &Settings,
+    headers: &dyn Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<(), AuthError> {
+    signed_headers(settings, headers, now).map(|_| ())
+}
+
+/// The signature headers, checked; `None` with [`WebhookAuth::None`].
+struct Signed<'a> {
+    secret: &'a str,
+    timestamp: String,
+    expected: Vec<u8>,
+}
+
+fn signed_headers<'a>(
+    settings: &'a Settings,
+    headers: &dyn Fn(&str) -> Option<String>,
+    now: OffsetDateTime,
+) -> Result<Option<Signed<'a>>, AuthError> {
+    if settings.webhook_auth == WebhookAuth::None {
+        return Ok(None);
     }
     let secret = settings
         .webhook_secret
@@ -62,7 +97,7 @@ pub fn verify(
         .ok_or(AuthError::NoSecret)?;
     let timestamp = headers(TIMESTAMP_HEADER).ok_or(AuthError::MissingHeader(TIMESTAMP_HEADER))?;
     let signature = headers(SIGNATURE_HEADER).ok_or(AuthError::MissingHeader(SIGNATURE_HEADER))?;
-    let timestamp = timestamp.trim();
+    let timestamp = timestamp.trim().to_owned();
     let seconds: i64 = timestamp.parse().map_err(|_| AuthError::BadTimestamp)?;
     let skew = (i128::from(now.unix_timestamp()) - i128::from(seconds)).unsigned_abs();
     if skew > u128::from(MAX_SKEW_SECS) {
@@ -76,11 +111,11 @@ pub fn verify(
         .strip_prefix("sha256=")
         .ok_or(AuthError::BadSignatureFormat)?;
     let expected = hex::decode(hex_part).map_err(|_| AuthError::BadSignatureFormat)?;
-    let mut mac = keyed(secret);
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.verify_slice(&expected).map_err(|_| AuthError::Mismatch)
+    Ok(Some(Signed {
+        secret,
+        timestamp,
+        expected,
+    }))
 }
 
 /// The parts of an HTTP event envelope (payload 1.0 or 2.0) the warden reads.

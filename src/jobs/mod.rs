@@ -87,9 +87,13 @@ impl Ctx {
             .ok()
     }
 
-    /// The same context for one run: nothing read by an earlier run is reused.
+    /// The same context for one run: nothing read by an earlier run is
+    /// reused, and the run's requests are counted apart from any other's.
     pub fn for_one_run(&self) -> Self {
+        let client = self.client.counting_afresh();
         Self {
+            sinks: Arc::new(self.sinks.with_client(&client)),
+            client,
             services: Arc::new(OnceCell::new()),
             whitelists: Arc::default(),
             seat: caps::Seat::alone(),

@@ -58,6 +58,17 @@ pub enum Command {
         /// Also run a tick this often, e.g. 30s, 5m, 1h (up to 10% jitter; never two at once).
         #[arg(long, value_parser = super::serve::parse_period)]
         every: Option<std::time::Duration>,
+        /// Connections open at once, at most (more wait until one closes).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+        max_connections: u16,
+        /// The time a client has to send a request's headers (also the idle
+        /// time of a kept-alive connection), and again its body.
+        #[arg(long, default_value = "10s", value_parser = super::serve::parse_period)]
+        read_timeout: std::time::Duration,
+        /// At shutdown, how long open connections may take to finish (the
+        /// running tick and runs always finish).
+        #[arg(long, default_value = "10s", value_parser = super::serve::parse_period)]
+        shutdown_grace: std::time::Duration,
     },
 }
 
@@ -86,8 +97,26 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(ctx) => alert_test(&ctx).await,
             Err(code) => code,
         },
-        Command::Serve { listen, every } => match load_for_serve(dry_run).and_then(context) {
-            Ok(ctx) => super::serve::run(ctx, super::serve::Options { listen, every }).await,
+        Command::Serve {
+            listen,
+            every,
+            max_connections,
+            read_timeout,
+            shutdown_grace,
+        } => match load_for_serve(dry_run).and_then(context) {
+            Ok(ctx) => {
+                let limits = super::serve::Limits {
+                    max_connections: usize::from(max_connections),
+                    read_timeout,
+                    shutdown_grace,
+                };
+                let options = super::serve::Options {
+                    listen,
+                    every,
+                    limits,
+                };
+                super::serve::run(ctx, options).await
+            }
             Err(code) => code,
         },
     }

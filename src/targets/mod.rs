@@ -218,7 +218,9 @@ async fn context(base: &Ctx, state: &TargetState) -> Result<Ctx, Failed> {
             message: message.clone(),
             retryable: false,
         })?
-        .with_invocation_of(&base.client);
+        .with_invocation_of(&base.client)
+        // Another run may work this target at the same time: count apart.
+        .counting_afresh();
     let client = match state.target.agency() {
         None => client,
         Some(agency) => {

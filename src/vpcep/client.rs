@@ -53,7 +53,8 @@ impl ClientOptions {
 }
 
 /// The VPCEP API of one project. Cheap to clone: clones share the connection
-/// pool, the concurrency limit, the IAM token and the request counter.
+/// pool, the concurrency limit, the IAM token and the request counter (a run
+/// counts apart with [`Client::counting_afresh`]).
 #[derive(Clone)]
 pub struct Client {
     pub(super) inner: Arc<Inner>,
@@ -66,6 +67,8 @@ pub struct Client {
     /// Credentials of this invocation, used instead of the configured ones
     /// (see [`Client::with_credentials`]).
     pub(super) invocation: Option<Arc<InvocationAuth>>,
+    /// The requests sent by this client and the clones sharing this counter.
+    pub(super) calls: Arc<AtomicU64>,
 }
 
 /// Credentials one invocation brought, with their method's name (no secret).
@@ -133,12 +136,12 @@ impl Client {
                 timeout: options.timeout,
                 backoff: Backoff::new(options.backoff_base, options.backoff_cap),
                 permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
-                calls: AtomicU64::new(0),
                 organization: Default::default(),
             }),
             deadline: None,
             timeout: options.timeout,
             invocation: None,
+            calls: Arc::default(),
         })
     }
 
@@ -208,12 +211,12 @@ impl Client {
                 timeout: inner.timeout,
                 backoff: inner.backoff,
                 permits: inner.permits.clone(),
-                calls: AtomicU64::new(0),
                 organization: Default::default(),
             }),
             deadline: None,
             timeout: inner.timeout,
             invocation: None,
+            calls: Arc::default(),
         })
     }
 
@@ -252,10 +255,20 @@ impl Client {
         self.timeout
     }
 
-    /// HTTP requests sent by this client (and its clones) so far, retries and
-    /// IAM token requests included.
+    /// HTTP requests sent by this client (and its clones sharing its
+    /// counter) so far, retries and IAM token requests included.
     pub fn api_calls(&self) -> u64 {
-        self.inner.calls.load(Ordering::Relaxed)
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The same client counting its requests from zero, apart from every
+    /// other clone: one run's count, which runs at the same time (two
+    /// requests to `serve`) do not add to.
+    pub fn counting_afresh(&self) -> Client {
+        Client {
+            calls: Arc::default(),
+            ..self.clone()
+        }
     }
 
     /// The project whose resources this client manages.

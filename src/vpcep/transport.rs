@@ -1,7 +1,7 @@
 //! Sending requests: URLs, authentication headers, the concurrency permit,
 //! retries with backoff, error mapping and decoding (paging: `walk.rs`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,6 @@ pub(super) struct Inner {
     /// (first come, first served), so a target with many requests queued
     /// cannot starve one with few.
     pub(super) permits: Arc<Semaphore>,
-    pub(super) calls: AtomicU64,
     /// The organization as last read, kept across warm invocations.
     pub(super) organization: super::organizations::Kept,
 }
@@ -333,7 +332,7 @@ impl Client {
         if !body.is_empty() {
             request = request.body(body.to_vec());
         }
-        self.inner.calls.fetch_add(1, Ordering::Relaxed);
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let response = request
             .send()

@@ -28,7 +28,7 @@ GAUGES = ["vpcep_warden_quota_used", "vpcep_warden_quota_limit", "vpcep_warden_p
 # The parser names a counter family without its `_total` suffix.
 PER_TARGET = ["vpcep_warden_approved", "vpcep_warden_rejected", "vpcep_warden_deleted", "vpcep_warden_errors"]
 COUNTERS = PER_TARGET + ["vpcep_warden_api_calls", "vpcep_warden_runs", "vpcep_warden_ticks",
-                         "vpcep_warden_ticks_skipped"]
+                         "vpcep_warden_ticks_skipped", "vpcep_warden_ticks_joined"]
 
 
 def fetch(url):

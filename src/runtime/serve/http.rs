@@ -1,24 +1,27 @@
-//! The HTTP surface of `serve`: the routes, how a POST becomes an event, and
-//! the answers. The only file that knows axum's extractors.
+//! The HTTP surface of `serve`: the routes, what is checked before a body
+//! is read, and the answers. The only file that knows axum's extractors.
+//!
+//! A POST is refused before one byte of its body is read when its
+//! `Content-Length` is over the limit (413) or, under
+//! `WARDEN_WEBHOOK_AUTH=hmac`, when its signature headers are missing,
+//! malformed or out of the time window (401). The body is then read up to
+//! [`MAX_BODY_BYTES`] (413 beyond) within the read timeout (408 after).
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
+use super::request::{decode_request, header_value, run_context};
 use super::Shared;
-use crate::config::{Credentials, Settings};
-use crate::events::{decode_value, verify_webhook, Decoded, EventError, MAX_BODY_BYTES};
-use crate::jobs::Ctx;
+use crate::events::{verify_webhook_headers, EventError, Reply, MAX_BODY_BYTES};
 
 pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -26,140 +29,105 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/webhook", post(post_event))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
-}
-
-/// The context a request's run uses: the one place where request headers
-/// reach a run. When no credentials are configured (a FunctionGraph HTTP
-/// function with an agency and "include keys"), the request's
-/// `X-CFF-Access-Key` / `X-CFF-Secret-Key` / `X-CFF-Security-Token` (or
-/// `X-CFF-Auth-Token`) sign that request's run; configured credentials win.
-fn run_context(base: &Ctx, headers: &HeaderMap) -> Ctx {
-    if base.settings.credentials != Credentials::PerInvocation {
-        return base.clone();
-    }
-    match crate::runtime::agency_credentials(headers) {
-        Some(credentials) => base.with_credentials(&credentials),
-        None => base.clone(),
-    }
 }
 
 async fn post_event(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let span = tracing::info_span!("request", path = uri.path());
     async move {
-        let body = match body {
+        let body = match read_body(&shared, &headers, body).await {
             Ok(body) => body,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                let message =
-                    format!("request body too large: the limit is {MAX_BODY_BYTES} bytes");
-                tracing::warn!(error = %message, "request refused");
-                return respond(413, &json!({"error": message}));
-            }
-            Err(rejection) => {
-                let message = rejection.body_text();
-                tracing::warn!(error = %message, "request refused");
-                return respond(rejection.status().as_u16(), &json!({"error": message}));
+            Err((status, message)) => {
+                tracing::warn!(status, error = %message, "request refused");
+                return respond(status, &json!({"error": message}));
             }
         };
         let ctx = run_context(&shared.ctx, &headers);
         let now = OffsetDateTime::now_utc();
-        let decoded = match decode_request(&ctx.settings, &headers, uri.path(), &body, now) {
-            Ok(decoded) => decoded,
+        match decode_request(&ctx.settings, &headers, uri.path(), &body, now) {
+            Ok(decoded) => super::runs::run(&shared, ctx, decoded).await,
             Err(e) => {
                 tracing::warn!(error = %e, "event refused");
-                return respond(e.http_status(), &json!({"error": e.to_string()}));
+                respond(e.http_status(), &json!({"error": e.to_string()}))
             }
-        };
-        let trigger = decoded.trigger.clone();
-        let (_, outcome) = crate::runtime::run_decoded(&ctx, decoded).await;
-        shared.record(&trigger, &outcome.report);
-        let report = serde_json::to_value(&outcome.report).expect("a report always serializes");
-        respond(crate::runtime::http_status(&outcome.report), &report)
+        }
     }
     .instrument(span)
     .await
 }
 
-/// Reads a POST: the signature first, then the body.
-///
-/// The rule, so that an unsigned request never runs work under
-/// `WARDEN_WEBHOOK_AUTH=hmac`:
-/// 1. every request must carry a valid `X-Warden-Timestamp` /
-///    `X-Warden-Signature` over its raw body, whatever the body holds (401
-///    otherwise; with `WARDEN_WEBHOOK_AUTH=none` every request passes);
-/// 2. a body that is a JSON object with the marker fields of an event the
-///    decoder knows (`{"warden": "tick"}`, an SQS or SMN event, ...) is that
-///    event;
-/// 3. anything else is a webhook: the request becomes the API Gateway HTTP
-///    API (payload 2.0) event a platform would have sent, and the decoder
-///    reads its body as a notice (checking the signature again, as it does
-///    for every HTTP event).
-fn decode_request(
-    settings: &Settings,
+/// The body of a POST, once what can be checked without it passed: its
+/// announced size, then its signature headers; read within the limits.
+async fn read_body(
+    shared: &Shared,
     headers: &HeaderMap,
-    path: &str,
-    body: &[u8],
-    now: OffsetDateTime,
-) -> Result<Decoded, EventError> {
-    verify_webhook(settings, &|name| header_value(headers, name), body, now).map_err(|reason| {
-        EventError::Unauthorized {
+    body: Body,
+) -> Result<Bytes, (u16, String)> {
+    let too_large = || {
+        (
+            413,
+            format!("request body too large: the limit is {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|size| size > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let now = OffsetDateTime::now_utc();
+    verify_webhook_headers(
+        &shared.ctx.settings,
+        &|name| header_value(headers, name),
+        now,
+    )
+    .map_err(|reason| {
+        let e = EventError::Unauthorized {
             origin: "serve",
-            reply: crate::events::Reply::HttpV2,
+            reply: Reply::HttpV2,
             reason,
-        }
+        };
+        (e.http_status(), e.to_string())
     })?;
-    let direct = serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object)
-        .map(|event| decode_value(&event, settings, now));
-    match direct {
-        Some(Err(EventError::Unknown { .. })) | None => {
-            decode_value(&http_event(headers, path, body), settings, now)
-        }
-        Some(decoded) => decoded,
+    let late = || {
+        (
+            408,
+            format!(
+                "the request body did not arrive within {} s",
+                shared.read_timeout.as_secs_f64()
+            ),
+        )
+    };
+    // tower-http fails a read that stalls; this bounds the whole body.
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(shared.read_timeout, read).await {
+        Err(_) => Err(late()),
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => Err(too_large()),
+        Ok(Err(e)) if caused_by::<tower_http::timeout::TimeoutError>(&e) => Err(late()),
+        Ok(Err(e)) => Err((400, format!("cannot read the request body: {e}"))),
     }
 }
 
-/// A header's value (several values joined by commas, as API Gateway does).
-fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    let values: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    (!values.is_empty()).then(|| values.join(","))
+/// Whether an error of type `E` is anywhere in `error`'s chain of sources.
+fn caused_by<E: std::error::Error + 'static>(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = cause {
+        if e.is::<E>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
-/// The request as an API Gateway HTTP API (payload 2.0) event.
-fn http_event(headers: &HeaderMap, path: &str, body: &[u8]) -> Value {
-    // `keys()` yields each name once, however many values it has.
-    let headers: Map<String, Value> = headers
-        .keys()
-        .map(|name| name.as_str())
-        .filter_map(|name| Some((name.to_owned(), Value::String(header_value(headers, name)?))))
-        .collect();
-    let (body, encoded) = match std::str::from_utf8(body) {
-        Ok(text) => (text.to_owned(), false),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
-    };
-    json!({
-        "version": "2.0",
-        "routeKey": format!("POST {path}"),
-        "rawPath": path,
-        "headers": headers,
-        "requestContext": {"http": {"method": "POST", "path": path}},
-        "body": body,
-        "isBase64Encoded": encoded,
-    })
-}
-
-fn respond(status: u16, body: &Value) -> Response {
+pub(super) fn respond(status: u16, body: &Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,
@@ -172,100 +140,4 @@ fn respond(status: u16, body: &Value) -> Response {
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let text = shared.metrics.render();
     ([(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)], text).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::{Job, Trigger};
-
-    const SECRET: &str = "unit-secret";
-
-    fn signed(body: &[u8], now: OffsetDateTime) -> HeaderMap {
-        let ts = now.unix_timestamp();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-warden-timestamp", ts.to_string().parse().unwrap());
-        let signature = crate::events::sign_webhook(SECRET, ts, body);
-        headers.insert("x-warden-signature", signature.parse().unwrap());
-        headers
-    }
-
-    fn settings(auth: crate::config::WebhookAuth) -> Settings {
-        let mut settings = Settings::for_tests("http://127.0.0.1:9", "p", "ak", "sk");
-        settings.webhook_secret = Some(crate::config::Secret::new(SECRET.to_owned()));
-        settings.webhook_auth = auth;
-        settings
-    }
-
-    #[test]
-    fn every_post_needs_the_signature_whatever_its_body() {
-        let settings = settings(crate::config::WebhookAuth::Hmac);
-        let now = OffsetDateTime::now_utc();
-        for body in [
-            &b"{\"warden\": \"tick\"}"[..],
-            b"{\"service_id\": \"s\"}",
-            b"{\"Records\": [{\"eventSource\": \"aws:sqs\", \"body\": \"{}\"}]}",
-            b"not json",
-        ] {
-            let err = decode_request(&settings, &HeaderMap::new(), "/", body, now).unwrap_err();
-            assert_eq!(err.http_status(), 401, "{err}");
-            let wrong = signed(b"another body", now);
-            let err = decode_request(&settings, &wrong, "/", body, now).unwrap_err();
-            assert_eq!(err.http_status(), 401, "{err}");
-        }
-    }
-
-    #[test]
-    fn a_signed_body_with_markers_is_that_event_and_anything_else_a_notice() {
-        let settings = settings(crate::config::WebhookAuth::Hmac);
-        let now = OffsetDateTime::now_utc();
-        let tick = b"{\"warden\": \"tick\", \"jobs\": [\"gc\"]}";
-        let decoded = decode_request(&settings, &signed(tick, now), "/", tick, now).unwrap();
-        assert_eq!(
-            decoded.trigger,
-            Trigger::Tick {
-                jobs: vec![Job::Gc],
-                targets: Vec::new(),
-            }
-        );
-        let notice = b"{\"service_id\": \"s\", \"endpoint_id\": \"e\"}";
-        let decoded =
-            decode_request(&settings, &signed(notice, now), "/webhook", notice, now).unwrap();
-        let Trigger::Connections(records) = decoded.trigger else {
-            panic!("a notice runs the approve job");
-        };
-        assert_eq!(
-            records[0].notice.as_ref().unwrap().endpoint_id.as_deref(),
-            Some("e")
-        );
-        let junk = b"{\"hello\": 1}";
-        let err = decode_request(&settings, &signed(junk, now), "/", junk, now).unwrap_err();
-        assert_eq!(err.http_status(), 400);
-        assert!(err.to_string().contains("service_id"), "{err}");
-    }
-
-    #[test]
-    fn without_hmac_the_platform_is_trusted() {
-        let settings = settings(crate::config::WebhookAuth::None);
-        let now = OffsetDateTime::now_utc();
-        let tick = b"{\"warden\": \"tick\"}";
-        let decoded = decode_request(&settings, &HeaderMap::new(), "/", tick, now).unwrap();
-        assert!(matches!(decoded.trigger, Trigger::Tick { .. }));
-    }
-
-    #[test]
-    fn a_request_becomes_an_http_api_event_with_its_headers_and_body() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-warden-timestamp", "1".parse().unwrap());
-        headers.append("x-multi", "a".parse().unwrap());
-        headers.append("x-multi", "b".parse().unwrap());
-        let event = http_event(&headers, "/webhook", b"{\"service_id\":\"s\"}");
-        assert_eq!(event["headers"]["x-warden-timestamp"], "1");
-        assert_eq!(event["headers"]["x-multi"], "a,b");
-        assert_eq!(event["body"], "{\"service_id\":\"s\"}");
-        assert_eq!(event["isBase64Encoded"], false);
-        assert!(event.pointer("/requestContext/http").is_some());
-        let binary = http_event(&HeaderMap::new(), "/", &[0xff, 0xfe]);
-        assert_eq!(binary["isBase64Encoded"], true);
-    }
 }

@@ -59,6 +59,7 @@ pub(super) struct Metrics {
     runs: Counter,
     ticks: Counter,
     ticks_skipped: Counter,
+    ticks_joined: Counter,
     /// When the last tick finished, unix seconds (0: none yet).
     last_tick: Gauge<i64, AtomicI64>,
 }
@@ -82,6 +83,7 @@ impl Metrics {
             runs: Counter::default(),
             ticks: Counter::default(),
             ticks_skipped: Counter::default(),
+            ticks_joined: Counter::default(),
             last_tick: Gauge::default(),
         };
         metrics.register();
@@ -157,6 +159,11 @@ impl Metrics {
                 "vpcep_warden_ticks_skipped",
                 "Scheduled ticks skipped because one still ran",
                 &self.ticks_skipped,
+            ),
+            (
+                "vpcep_warden_ticks_joined",
+                "Posted ticks answered 202 because a running tick covered them",
+                &self.ticks_joined,
             ),
         ] {
             r.register(name, help, counter.clone());
@@ -246,6 +253,11 @@ impl Metrics {
     /// One scheduled tick skipped because one still ran.
     pub(super) fn tick_skipped(&self) {
         self.ticks_skipped.inc();
+    }
+
+    /// One posted tick joined to a running tick that covers it.
+    pub(super) fn tick_joined(&self) {
+        self.ticks_joined.inc();
     }
 
     /// The OpenMetrics text of every family ([`CONTENT_TYPE`]).

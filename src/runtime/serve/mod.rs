@@ -1,22 +1,30 @@
 //! `vpcep-warden serve`: a small HTTP server for containers and FunctionGraph
-//! HTTP functions: the server's life (bind, serve, shut down); the routes are
-//! in [`http`], the schedule in [`schedule`], the numbers in [`metrics`].
+//! HTTP functions: the server's life (bind, serve, shut down); the
+//! connections and their bounds are in [`listen`], the routes in [`http`],
+//! one tick per target at a time in [`ticks`], the schedule in [`schedule`],
+//! the numbers in [`metrics`].
 //!
 //! - `POST /` and `POST /webhook` run one event (see `http::decode_request`
 //!   for the rule) and answer like the HTTP triggers: 200 with the report, 400,
-//!   401, 413, 422 or 502.
+//!   401, 408, 413, 422 or 502; a posted tick that a running tick covers is
+//!   answered 202 and joined.
 //! - `GET /healthz` answers `ok` without calling any API.
-//! - `GET /metrics` is the OpenMetrics text (which Prometheus reads) of the runs this
-//!   process made (`metrics::Metrics`).
-//! - `--every` runs a tick at start and then on an internal schedule, never
-//!   two at once.
+//! - `GET /metrics` is the OpenMetrics text (which Prometheus reads) of the
+//!   runs this process made (`metrics::Metrics`).
+//! - `--every` runs a tick at start and then on an internal schedule.
 //!
-//! On SIGTERM or Ctrl-C the server stops accepting, lets the running tick and
-//! the requests in flight finish, then exits 0.
+//! Every run (a tick, a posted event) is a task of its own, tracked: on
+//! SIGTERM or Ctrl-C the server stops accepting, gives the open connections
+//! a bounded grace, lets every run finish, whatever became of its
+//! connection, then exits 0.
 
 mod http;
+mod listen;
 mod metrics;
+mod request;
+mod runs;
 mod schedule;
+mod ticks;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -25,12 +33,15 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 
 use crate::events::Trigger;
 use crate::jobs::Ctx;
 use crate::report::Report;
 use metrics::Metrics;
+use ticks::Ticks;
 
+pub use listen::Limits;
 pub use schedule::parse_period;
 
 /// The address `serve` listens on unless `--listen` says otherwise: what
@@ -44,12 +55,19 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Run a tick this often (with up to 10 % jitter); `None`: only on request.
     pub every: Option<Duration>,
+    /// The bounds of the connections.
+    pub limits: Limits,
 }
 
 /// What the handlers and the scheduler share.
 struct Shared {
     ctx: Ctx,
     metrics: Metrics,
+    ticks: Arc<Ticks>,
+    /// Every run, so that shutdown waits for them all.
+    runs: TaskTracker,
+    /// The time a request body may take to arrive, whole.
+    read_timeout: Duration,
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets the running work finish.
@@ -66,8 +84,20 @@ pub async fn run(ctx: Ctx, options: Options) -> ExitCode {
         Ok(addr) => eprintln!("listening on http://{addr}"),
         Err(e) => eprintln!("listening on {} ({e})", options.listen),
     }
+    let targets = if ctx.settings.targets.is_empty() {
+        vec![crate::config::TOP_LEVEL.to_owned()]
+    } else {
+        ctx.settings
+            .targets
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
+    };
     let shared = Arc::new(Shared {
         metrics: Metrics::new(&ctx.settings),
+        ticks: Arc::new(Ticks::new(targets)),
+        runs: TaskTracker::new(),
+        read_timeout: options.limits.read_timeout,
         ctx,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -75,35 +105,37 @@ pub async fn run(ctx: Ctx, options: Options) -> ExitCode {
     let on_signal = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: no new requests; the running tick and requests finish");
+        tracing::info!("shutting down: no new connections; the running tick and requests finish");
         on_signal.send_replace(true);
     });
     let scheduler = options
         .every
         .map(|period| tokio::spawn(schedule::schedule(shared.clone(), period, stop_rx.clone())));
-    let mut stopped = stop_rx.clone();
-    let served = axum::serve(listener, http::router(shared))
-        .with_graceful_shutdown(async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        })
-        .await;
-    // Should the server end on its own, the schedule ends with it.
+    listen::serve(
+        listener,
+        http::router(shared.clone()),
+        options.limits,
+        stop_rx.clone(),
+    )
+    .await;
     stop.send_replace(true);
     if let Some(scheduler) = scheduler {
         if let Err(e) = scheduler.await {
             tracing::error!(error = %e, "the scheduler stopped abnormally");
         }
     }
-    match served {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the server failed");
-            ExitCode::FAILURE
-        }
+    shared.runs.close();
+    if shared.ticks.any_running() {
+        tracing::info!("waiting for the running tick to finish");
+    } else if !shared.runs.is_empty() {
+        tracing::info!(
+            runs = shared.runs.len(),
+            "waiting for the runs in flight to finish"
+        );
     }
+    shared.runs.wait().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
 }
 
 /// Resolves on the first SIGTERM or Ctrl-C.

@@ -1,19 +1,20 @@
 //! The schedule of `serve --every`: a tick at start, then one every period
-//! with jitter, never two at once; and the reading of `--every`.
+//! with jitter, skipped while a tick runs (see [`super::ticks`]); and the
+//! reading of durations (`--every`, `--read-timeout`, `--shutdown-grace`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::Shared;
-use crate::events::{Job, Trigger};
+use crate::events::Trigger;
 
-/// Runs a tick at once, then every `period` (plus up to 10 % jitter), never
-/// two at once, until `stop`; then waits for the running tick to finish.
+/// Runs a tick at once, then every `period` (plus up to 10 % jitter), until
+/// `stop`. A tick due while another runs is skipped; the running one is
+/// tracked with the other runs, which shutdown waits for.
 pub(super) async fn schedule(
     shared: Arc<Shared>,
     period: Duration,
@@ -22,38 +23,33 @@ pub(super) async fn schedule(
     tracing::info!(every_secs = period.as_secs_f64(), "ticks scheduled");
     let mut base = Instant::now();
     let mut due = base;
-    let mut running: Option<JoinHandle<()>> = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(due) => {}
             _ = stop.wait_for(|stop| *stop) => break,
         }
-        if running.as_ref().is_some_and(|tick| !tick.is_finished()) {
-            tracing::warn!("a scheduled tick is due while the last one still runs: skipped");
-            shared.metrics.tick_skipped();
-        } else {
-            let shared = shared.clone();
-            running = Some(tokio::spawn(async move {
-                let trigger = Trigger::Tick {
-                    jobs: Job::ALL.to_vec(),
-                    targets: Vec::new(),
-                };
-                let outcome = crate::dispatch::dispatch(&shared.ctx, trigger.clone()).await;
-                tracing::info!(report = %outcome.report.to_json_line(), "report");
-                shared.record(&trigger, &outcome.report);
-            }));
+        match shared.ticks.try_start(shared.ticks.covers(&[], &[])) {
+            Err(_) => {
+                tracing::warn!("a scheduled tick is due while a tick still runs: skipped");
+                shared.metrics.tick_skipped();
+            }
+            Ok(slot) => {
+                let run = shared.clone();
+                shared.runs.spawn(async move {
+                    let trigger = Trigger::Tick {
+                        jobs: Vec::new(),
+                        targets: Vec::new(),
+                    };
+                    let outcome = crate::dispatch::dispatch(&run.ctx, trigger.clone()).await;
+                    crate::logs::summary(&outcome.report);
+                    run.record(&trigger, &outcome.report);
+                    drop(slot);
+                });
+            }
         }
         // The schedule keeps its pace; after a long stall it starts again from now.
         base = (base + period).max(Instant::now());
         due = base + jitter(period);
-    }
-    if let Some(tick) = running {
-        if !tick.is_finished() {
-            tracing::info!("waiting for the running tick to finish");
-        }
-        if let Err(e) = tick.await {
-            tracing::error!(error = %e, "the last tick stopped abnormally");
-        }
     }
 }
 
@@ -67,42 +63,21 @@ fn jitter(period: Duration) -> Duration {
     Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
 }
 
-/// Reads `--every`: a number and a unit, `s`, `m` or `h` (`90s`, `5m`,
-/// `1h`), or several (`1h30m`). At least one second, at most a week.
+/// Reads a duration: a number and a unit (`90s`, `5m`, `1h`), or several
+/// (`1h30m`, `1h 30m`), as the `humantime` crate reads them. At least one
+/// second, at most a week.
 pub fn parse_period(text: &str) -> Result<Duration, String> {
     let expected = || format!("expected a duration such as 30s, 5m, 1h or 1h30m; got {text:?}");
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let mut parts = 0;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit: u64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(expected()),
-        };
-        let n: u64 = digits.parse().map_err(|_| expected())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|secs| total.checked_add(secs))
-            .ok_or_else(expected)?;
-        digits.clear();
-        parts += 1;
-    }
-    if !digits.is_empty() || parts == 0 {
-        return Err(expected());
-    }
-    const WEEK: u64 = 7 * 24 * 3600;
-    match total {
-        0 => Err(format!("the period must be at least 1s; got {text:?}")),
-        secs if secs > WEEK => Err(format!(
+    let period = humantime::parse_duration(text.trim()).map_err(|_| expected())?;
+    const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
+    if period < Duration::from_secs(1) {
+        Err(format!("the period must be at least 1s; got {text:?}"))
+    } else if period > WEEK {
+        Err(format!(
             "the period must be at most a week (168h); got {text:?}"
-        )),
-        secs => Ok(Duration::from_secs(secs)),
+        ))
+    } else {
+        Ok(period)
     }
 }
 
@@ -115,6 +90,8 @@ mod tests {
         assert_eq!(parse_period("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_period("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_period("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_period("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_period("1.5m"), Ok(Duration::from_secs(90)));
         for bad in [
             "",
             "5",
@@ -122,7 +99,7 @@ mod tests {
             "5x",
             "0s",
             "-5m",
-            "1.5m",
+            "500ms",
             "200h",
             "99999999999999999999h",
         ] {

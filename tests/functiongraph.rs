@@ -410,3 +410,32 @@ async fn functiongraph_mode_refuses_to_start_without_a_project() {
     assert!(stderr.contains("HUAWEICLOUD_SDK_PROJECT_ID"), "{stderr}");
     api.shut_down();
 }
+
+#[tokio::test]
+async fn a_huge_timeout_and_an_oversized_event_are_answered_not_fatal() {
+    let emu = estate().await;
+    let mut api = RuntimeApi::start().await;
+    let warden = Warden::start(
+        &api,
+        &emu,
+        &[
+            ("RUNTIME_TIMEOUT", "18446744073709551615"),
+            ("HUAWEICLOUD_SDK_AK", AK2),
+            ("HUAWEICLOUD_SDK_SK", SK2),
+        ],
+    );
+    // Over FunctionGraph's 6 MB limit for a synchronous invocation: refused unread.
+    let big = json!({"warden": "tick", "padding": "x".repeat(7 << 20)});
+    let refused = api.invoke(&big, "", "", "").await;
+    assert_eq!(refused.kind, "error", "{refused:?}");
+    let message = refused.body["errorMessage"].as_str().unwrap();
+    assert!(message.contains("6291456 bytes"), "{message}");
+    assert_eq!(emu.stats().total, 0, "nothing ran");
+    // The runtime lives on, and a tick runs with no deadline to overflow.
+    let tick = api
+        .invoke(&sample("functiongraph-timer.json"), "", "", "")
+        .await;
+    assert_eq!(tick.kind, "response", "{tick:?} {}", warden.stderr());
+    assert_eq!(ids(&tick.body, "approved").len(), 3, "{}", tick.body);
+    api.shut_down();
+}

@@ -363,3 +363,25 @@ async fn credentials_an_invocation_brings_keep_the_configured_account() {
         Ok(())
     );
 }
+
+#[tokio::test]
+async fn an_expiry_that_is_not_a_time_is_refused_without_echoing_it() {
+    const ODD: &str = "soon-tmp-sk-LEAKED-VALUE";
+    let server = TestServer::start(|_| {
+        Reply::json(
+            201,
+            json!({"credential": {"access": "TMPAK", "secret": "tmp-sk",
+                "securitytoken": "tmp-token", "expires_at": ODD}}),
+        )
+    })
+    .await;
+    let mut s = settings(&server.url);
+    s.domain_id = Some(DOMAIN.to_owned());
+    let err = client_for(&s)
+        .assume_agency(&server.url, agency(), 3600)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expires_at"), "{err}");
+    assert!(!err.contains(ODD), "the value is echoed: {err}");
+}

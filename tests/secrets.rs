@@ -146,3 +146,39 @@ async fn secrets_come_from_secrets_manager_through_the_lambda_extension() {
         .unwrap_err();
     assert!(err.contains("must be a JSON object"), "{err}");
 }
+
+#[tokio::test]
+async fn the_extension_is_asked_again_while_not_ready_and_never_followed_elsewhere() {
+    use vpcep_warden::runtime::lambda::secrets_from_extension;
+    let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warden";
+    // At a cold start the extension answers 400 "not ready" before it is up.
+    let secret = json!({"SecretString": json!({"sk": SK}).to_string()});
+    let cold = TestServer::scripted(vec![
+        Reply::raw(400, "not ready to serve traffic, please wait"),
+        Reply::raw(400, "not ready to serve traffic, please wait"),
+        Reply::json(200, secret),
+    ])
+    .await;
+    let secrets = secrets_from_extension(arn, port_of(&cold), "session-token")
+        .await
+        .expect("read once the extension is ready");
+    assert_eq!(secrets[0].0, "HUAWEICLOUD_SDK_SK");
+    assert_eq!(cold.count(), 3);
+    // Another 4xx is not waited on.
+    let denied = TestServer::scripted(vec![Reply::raw(400, "secret not found")]).await;
+    let err = secrets_from_extension(arn, port_of(&denied), "session-token")
+        .await
+        .unwrap_err();
+    assert!(err.contains("HTTP 400"), "{err}");
+    assert_eq!(denied.count(), 1);
+    // A redirect is not followed: the session token reaches no other host.
+    let elsewhere = TestServer::start(|_| Reply::json(200, json!({}))).await;
+    let target = format!("{}/steal", elsewhere.url);
+    let redirecting =
+        TestServer::start(move |_| Reply::raw(302, "").header("Location", &target)).await;
+    let err = secrets_from_extension(arn, port_of(&redirecting), "session-token")
+        .await
+        .unwrap_err();
+    assert!(err.contains("redirect"), "{err}");
+    assert_eq!(elsewhere.count(), 0, "the token went to another host");
+}

@@ -186,3 +186,36 @@ fn the_answer_cap_is_a_setting_within_its_range() {
     let err = refused(&[("WARDEN_MAX_RESPONSE_MB", "4096")]);
     assert!(err.to_string().contains("from 1 to 128"), "{err}");
 }
+
+#[test]
+fn a_target_endpoint_with_a_password_is_refused_without_showing_it() {
+    for endpoint in [
+        "http://admin:hunter2-pw@127.0.0.1:8080",
+        "http://admin:hunter2-pw@bad host",
+    ] {
+        let targets = json!([{"name": "t1", "region": "cn-north-4", "project_id": "p1",
+                              "vpcep_endpoint": endpoint}])
+        .to_string();
+        let err = refused(&[("WARDEN_TARGETS", &targets)]);
+        assert_eq!(err.variable(), "WARDEN_TARGETS");
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("user name or password"), "{text}");
+    }
+}
+
+#[test]
+fn target_names_are_bounded_and_a_long_one_is_not_echoed() {
+    let named = |name: &str| {
+        json!([{"name": name, "region": "cn-north-4", "project_id": "p1"}]).to_string()
+    };
+    let long = "n".repeat(300);
+    let err = refused(&[("WARDEN_TARGETS", &named(&long))]);
+    let text = err.to_string();
+    assert!(text.contains("at most 64 characters, got 300"), "{text}");
+    assert!(
+        !text.contains(&"n".repeat(65)),
+        "the name is echoed: {text}"
+    );
+    assert!(load(&[("WARDEN_TARGETS", &named(&"n".repeat(64)))]).is_ok());
+}

@@ -99,9 +99,11 @@ pub(super) fn parse(value: &str) -> Result<Vec<Target>, ConfigError> {
     }
     let mut targets: Vec<Target> = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
+        // A name too long to show is named by its place instead.
         let label = item
             .get("name")
             .and_then(serde_json::Value::as_str)
+            .filter(|n| n.chars().count() <= MAX_NAME_CHARS)
             .map_or_else(|| format!("target {}", i + 1), |n| format!("target {n:?}"));
         let raw: RawTarget = serde_json::from_value(item)
             .map_err(|e| ConfigError::new(VARIABLE, format!("{VARIABLE}: {label}: {e}")))?;
@@ -122,6 +124,14 @@ impl RawTarget {
         let bad = |field: &str, why: String| {
             ConfigError::new(VARIABLE, format!("{VARIABLE}: {label}: {field}: {why}"))
         };
+        // The name goes into every alert key, metric label and log line.
+        let length = self.name.chars().count();
+        if length > MAX_NAME_CHARS {
+            return Err(bad(
+                "name",
+                format!("must be at most {MAX_NAME_CHARS} characters, got {length}"),
+            ));
+        }
         if !is_plain_id(&self.name) {
             return Err(bad(
                 "name",
@@ -147,6 +157,13 @@ impl RawTarget {
             ));
         }
         let vpcep_endpoint = match &self.vpcep_endpoint {
+            // An `@` may hold a user and password: refused, never shown.
+            Some(url) if url.contains('@') => {
+                return Err(bad(
+                    "vpcep_endpoint",
+                    "must not hold a user name or password (user:password@host): credentials go in their own variables (the value is not shown)".into(),
+                ))
+            }
             Some(url) => http_url(VARIABLE, url).map_err(|_| {
                 bad(
                     "vpcep_endpoint",
@@ -253,6 +270,10 @@ impl RawTarget {
         })
     }
 }
+
+/// The longest target name: it goes into every alert key, metric label
+/// and log line of its target.
+pub const MAX_NAME_CHARS: usize = 64;
 
 /// The name the top-level project takes among the targets.
 pub const TOP_LEVEL: &str = "default";

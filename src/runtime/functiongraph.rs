@@ -46,6 +46,12 @@ pub const API_ADDR_VAR: &str = "RUNTIME_API_ADDR";
 /// Time allowed to post an answer to the runtime API.
 const POST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest event read: FunctionGraph's documented limit on the request
+/// body of a synchronous invocation ("Notes and Constraints": 6 MB). A larger
+/// one is answered with an error, unread, so no event can drive the
+/// function out of memory.
+pub const MAX_EVENT_BYTES: usize = 6 << 20;
+
 /// Failed polls in a row after which the runtime API is taken to be gone.
 const MAX_POLL_FAILURES: u32 = 3;
 
@@ -157,7 +163,8 @@ struct Invocation {
     request_id: String,
     invoke_type: Option<String>,
     credentials: Option<Credentials>,
-    body: Vec<u8>,
+    /// The event, or why it was not read.
+    body: Result<Vec<u8>, String>,
 }
 
 /// Serves FunctionGraph invocations until the runtime API goes away or the
@@ -227,13 +234,14 @@ async fn handle(
     invocation: Invocation,
     per_invocation: bool,
 ) {
-    let deadline = Instant::now() + env.timeout;
+    // A timeout beyond what the clock can hold means no deadline, not a panic.
+    let deadline = Instant::now().checked_add(env.timeout);
     tracing::debug!(
         invoke_type = invocation.invoke_type.as_deref().unwrap_or("?"),
         time_left_ms = env.timeout.as_millis() as u64,
         "invocation"
     );
-    let mut run = ctx.with_deadline(Some(deadline));
+    let mut run = ctx.with_deadline(deadline);
     if per_invocation {
         match &invocation.credentials {
             Some(credentials) => run = run.with_credentials(credentials),
@@ -242,7 +250,13 @@ async fn handle(
             ),
         }
     }
-    let answer = invoke(&run, &invocation.body).await;
+    let answer = match &invocation.body {
+        Ok(body) => invoke(&run, body).await,
+        Err(message) => {
+            tracing::warn!(error = %message, "event refused");
+            Answer::Failed(message.clone())
+        }
+    };
     let (kind, body) = match answer {
         Answer::Value(value) => ("response", value),
         Answer::Failed(message) => (
@@ -277,15 +291,40 @@ async fn post(http: &reqwest::Client, url: Url, body: &Value) -> Result<(), reqw
     response.error_for_status().map(drop)
 }
 
+/// The event's body, read up to [`MAX_EVENT_BYTES`]; past that, why not.
+async fn read_event(
+    response: &mut reqwest::Response,
+) -> Result<Result<Vec<u8>, String>, reqwest::Error> {
+    let too_large = || {
+        format!(
+            "the event is larger than {MAX_EVENT_BYTES} bytes, FunctionGraph's limit for a synchronous invocation: not read"
+        )
+    };
+    if response
+        .content_length()
+        .is_some_and(|size| size > MAX_EVENT_BYTES as u64)
+    {
+        return Ok(Err(too_large()));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_EVENT_BYTES {
+            return Ok(Err(too_large()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Ok(body))
+}
+
 /// Waits for the next event. `None` when the answer cannot be used (no
 /// request id): it is logged and the next one is awaited.
 async fn next_invocation(
     http: &reqwest::Client,
     url: &Url,
 ) -> Result<Option<Invocation>, reqwest::Error> {
-    let response = http.get(url.clone()).send().await?.error_for_status()?;
+    let mut response = http.get(url.clone()).send().await?.error_for_status()?;
     let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
+    let body = read_event(&mut response).await?;
     let Some(request_id) = header(&headers, &["X-Cff-Request-Id"]) else {
         tracing::error!(
             "the runtime API handed out an event without X-Cff-Request-Id: it cannot be answered"

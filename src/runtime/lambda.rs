@@ -22,13 +22,12 @@ pub async fn serve(ctx: Ctx) -> Result<(), lambda_runtime::Error> {
 async fn handle(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let deadline = deadline_of(event.context.deadline, SystemTime::now());
     tracing::debug!(
-        time_left_ms = deadline
-            .saturating_duration_since(Instant::now())
-            .as_millis() as u64,
+        time_left_ms =
+            deadline.map(|d| d.saturating_duration_since(Instant::now()).as_millis() as u64),
         "invocation"
     );
     let payload = serde_json::to_vec(&event.payload).unwrap_or_default();
-    let ctx = ctx.with_deadline(Some(deadline));
+    let ctx = ctx.with_deadline(deadline);
     let result = match run_event(&ctx, &payload).await {
         Ok((reply, outcome)) => {
             // The EMF lines of the invocation (the run, then each target), on stdout, where Lambda's log capture reads it.
@@ -71,11 +70,29 @@ const SECRET_KEYS: &[(&str, &str)] = &[
     ("alert_webhook_url", "WARDEN_ALERT_WEBHOOK_URL"),
 ];
 
+/// How long the extension may take to get ready at a cold start.
+const EXTENSION_WAIT: Duration = Duration::from_secs(10);
+
+/// The start of an answer's text, at most `limit` bytes of it.
+async fn bounded_text(mut answer: reqwest::Response, limit: usize) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = answer.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= limit {
+            body.truncate(limit);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// The settings held by the Secrets Manager secret `secret_id`, read at start
 /// through the AWS Parameters and Secrets Lambda Extension on localhost
 /// (`GET http://localhost:{PARAMETERS_SECRETS_EXTENSION_HTTP_PORT or
 /// 2773}/secretsmanager/get?secretId=…`, authenticated by the function's
-/// `AWS_SESSION_TOKEN` in `X-Aws-Parameters-Secrets-Token`). The secret is a
+/// `AWS_SESSION_TOKEN` in `X-Aws-Parameters-Secrets-Token`; redirects are
+/// never followed; while the extension answers 4xx "not ready" at a cold
+/// start it is asked again, for at most [`EXTENSION_WAIT`]). The secret is a
 /// JSON object; the keys of [`SECRET_KEYS`] become their settings, others
 /// are ignored. Errors never hold a secret's value.
 pub async fn secrets_from_extension(
@@ -88,22 +105,38 @@ pub async fn secrets_from_extension(
     url.query_pairs_mut().append_pair("secretId", secret_id);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        // The token is the function's AWS session: it goes to the extension
+        // on localhost and nowhere else, whatever the answer says.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    // The extension starts beside the function: give it a moment to listen.
-    let mut attempt = 0;
+    // The extension starts beside the function: until it listens the
+    // connection fails, and until it is ready it answers 4xx "not ready to
+    // serve traffic". Both are tried again, for at most EXTENSION_WAIT.
+    let started = Instant::now();
+    let mut attempt: u32 = 0;
     let answer = loop {
         attempt += 1;
+        let waited = started.elapsed() >= EXTENSION_WAIT;
+        let pause = Duration::from_millis(200 * u64::from(attempt)).min(Duration::from_secs(1));
         match http
             .get(url.clone())
             .header("X-Aws-Parameters-Secrets-Token", token)
             .send()
             .await
         {
-            Ok(a) => break a,
-            Err(e) if attempt < 5 && e.is_connect() => {
-                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            Ok(a) if a.status().is_client_error() && !waited => {
+                let status = a.status();
+                let text = bounded_text(a, 4096).await;
+                if !text.to_ascii_lowercase().contains("not ready") {
+                    break Err(status);
+                }
+                tracing::debug!(%status, attempt, "the Secrets Manager extension is not ready yet");
+                tokio::time::sleep(pause).await;
             }
+            Ok(a) if a.status().is_success() => break Ok(a),
+            Ok(a) => break Err(a.status()),
+            Err(e) if !waited && e.is_connect() => tokio::time::sleep(pause).await,
             Err(e) => {
                 return Err(format!(
                     "the Parameters and Secrets Lambda Extension on port {port} did not answer ({}): add its layer to the function, or unset WARDEN_SECRETS_ARN",
@@ -112,16 +145,22 @@ pub async fn secrets_from_extension(
             }
         }
     };
-    let status = answer.status();
-    if !status.is_success() {
-        return Err(format!(
-            "the secret {secret_id} could not be read through the Parameters and Secrets Lambda Extension: HTTP {status} (does the function's role allow secretsmanager:GetSecretValue on it?)"
-        ));
-    }
-    let body: serde_json::Value = answer
-        .json()
-        .await
-        .map_err(|_| "the extension's answer is not JSON".to_owned())?;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(status) if status.is_redirection() => {
+            return Err(format!(
+                "the Parameters and Secrets Lambda Extension on port {port} answered HTTP {status}, a redirect: not followed (the session token goes nowhere else)"
+            ))
+        }
+        Err(status) => {
+            return Err(format!(
+                "the secret {secret_id} could not be read through the Parameters and Secrets Lambda Extension: HTTP {status} (does the function's role allow secretsmanager:GetSecretValue on it?)"
+            ))
+        }
+    };
+    // A secret holds at most 64 KB: an answer over 1 MiB is not one.
+    let body: serde_json::Value = serde_json::from_str(&bounded_text(answer, 1 << 20).await)
+        .map_err(|_| "the extension's answer is not JSON (or over 1 MiB)".to_owned())?;
     let text = body["SecretString"].as_str().ok_or_else(|| {
         format!("the secret {secret_id} has no SecretString (a binary secret is not supported)")
     })?;
@@ -145,16 +184,18 @@ const EPOCH_2001_MS: u64 = 978_307_200_000;
 ///
 /// Lambda sends milliseconds since the epoch. Local runtime emulators
 /// (`cargo lambda watch`) send the function timeout in milliseconds instead;
-/// such a small value is read as that long from now.
-fn deadline_of(deadline_ms: u64, now: SystemTime) -> Instant {
+/// such a small value is read as that long from now. A deadline beyond what
+/// the clock can hold is none (`None`), never a panic.
+fn deadline_of(deadline_ms: u64, now: SystemTime) -> Option<Instant> {
     let left = if deadline_ms < EPOCH_2001_MS {
         Duration::from_millis(deadline_ms)
     } else {
-        (SystemTime::UNIX_EPOCH + Duration::from_millis(deadline_ms))
+        SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_millis(deadline_ms))?
             .duration_since(now)
             .unwrap_or(Duration::ZERO)
     };
-    Instant::now() + left
+    Instant::now().checked_add(left)
 }
 
 #[cfg(test)]
@@ -164,16 +205,21 @@ mod tests {
     #[test]
     fn a_wall_clock_deadline_counts_from_now() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_000_000_000);
-        let left = deadline_of(1_795_000_030_000, now).saturating_duration_since(Instant::now());
+        let left = deadline_of(1_795_000_030_000, now)
+            .unwrap()
+            .saturating_duration_since(Instant::now());
         assert!(left > Duration::from_secs(29) && left <= Duration::from_secs(30));
-        let past = deadline_of(1_794_999_000_000, now).saturating_duration_since(Instant::now());
+        let past = deadline_of(1_794_999_000_000, now)
+            .unwrap()
+            .saturating_duration_since(Instant::now());
         assert_eq!(past, Duration::ZERO);
     }
 
     #[test]
     fn a_local_emulators_timeout_is_read_as_time_left() {
-        let left =
-            deadline_of(600_000, SystemTime::now()).saturating_duration_since(Instant::now());
+        let left = deadline_of(600_000, SystemTime::now())
+            .unwrap()
+            .saturating_duration_since(Instant::now());
         assert!(left > Duration::from_secs(599) && left <= Duration::from_secs(600));
     }
 }

@@ -121,10 +121,11 @@ impl Client {
             )
         })?;
         let c = answer.credential;
+        // The value is not shown: a misbehaving gateway could put anything there.
         let expires_at = parse_time(&c.expires_at).ok_or_else(|| {
             invalid(format!(
-                "the IAM answer's expires_at {:?} is not a time",
-                c.expires_at
+                "the IAM answer's expires_at is not an RFC 3339 time ({} characters; the value is not shown)",
+                c.expires_at.chars().count()
             ))
         })?;
         Ok(TemporaryCredentials {

@@ -439,3 +439,55 @@ async fn chat_gets_an_unchanged_alert_once_while_alertmanager_gets_every_run() {
         assert_eq!(second.alerts[0].sinks, expected, "{format:?}");
     }
 }
+
+#[tokio::test]
+async fn a_string_error_code_an_echoed_token_and_a_huge_answer_are_failed_deliveries() {
+    const TOKEN: &str = "6f1d2c3b4a5e6f708192a3b4c5d6e7f8";
+    let huge = "x".repeat(2 * 1024 * 1024);
+    for (format, answer) in [
+        // Feishu's documented codes come as strings from some gateways.
+        (
+            AlertFormat::Feishu,
+            Reply::json(
+                200,
+                json!({"code": "19021", "msg": "sign match fail or timestamp is not within one hour from current time"}),
+            ),
+        ),
+        // A bot that echoes the request (its URL, its token) in its refusal.
+        (
+            AlertFormat::Dingtalk,
+            Reply::json(
+                200,
+                json!({"errcode": 300001, "errmsg": format!("token {TOKEN} is not exist, url /robot/send?access_token={TOKEN}")}),
+            ),
+        ),
+        // An answer far larger than a bot's: not read whole.
+        (AlertFormat::Wecom, Reply::raw(200, &huge)),
+    ] {
+        let bot = TestServer::start(move |_| answer.clone()).await;
+        let emu = emulator(near_the_limit(), Options::default()).await;
+        let mut s = settings(&emu);
+        s.alert_webhook_url = Some(Secret::new(format!(
+            "{}/robot/send?access_token={TOKEN}",
+            bot.url
+        )));
+        s.alert_format = format;
+        let report = dispatch(&ctx(s), quota_tick()).await.report;
+        assert_eq!(report.errors.len(), 1, "{format:?}: {:?}", report.errors);
+        let message = &report.errors[0].message;
+        assert!(!message.contains(TOKEN), "the token leaked: {message}");
+        assert!(
+            report
+                .alerts
+                .iter()
+                .all(|a| !a.sinks.contains(&"webhook".to_owned())),
+            "{format:?}: counted as delivered"
+        );
+        if format == AlertFormat::Feishu {
+            assert!(message.contains("19021"), "{message}");
+        }
+        if format == AlertFormat::Wecom {
+            assert!(message.contains("bytes"), "{message}");
+        }
+    }
+}

@@ -39,17 +39,60 @@ pub fn body(format: AlertFormat, alerts: &[Alert], cx: &Context) -> Value {
     }
 }
 
-/// One line per alert (`summary (reason)`), at most [`CHAT_ALERTS`], then how many more.
+/// One line per alert, at most [`CHAT_ALERTS`], then how many more.
 fn lines(alerts: &[Alert]) -> Vec<String> {
-    let mut out: Vec<String> = alerts
-        .iter()
-        .take(CHAT_ALERTS)
-        .map(|a| format!("{} ({})", a.summary, a.reason))
-        .collect();
+    let mut out: Vec<String> = alerts.iter().take(CHAT_ALERTS).map(line).collect();
     if alerts.len() > CHAT_ALERTS {
         out.push(format!("… and {} more", alerts.len() - CHAT_ALERTS));
     }
     out
+}
+
+/// An alert in one line: `summary (reason)`, or the summary alone when it
+/// says the reason already (a posture finding's summary ends with it).
+fn line(a: &Alert) -> String {
+    if a.reason.is_empty() || a.summary.contains(&a.reason) {
+        a.summary.clone()
+    } else {
+        format!("{} ({})", a.summary, a.reason)
+    }
+}
+
+/// The most characters of Slack's fallback `text`: Slack advises at most
+/// 4,000 (a longer one is cut in notifications, and truncated past 40,000).
+pub const SLACK_TEXT_MAX_CHARS: usize = 4000;
+
+/// Whole lines while they fit in `max` characters, then how many were left out.
+fn fitted(alerts: &[Alert], max: usize) -> String {
+    let mut text = String::new();
+    let mut used = 0;
+    for (i, a) in alerts.iter().enumerate() {
+        let next = line(a);
+        let left = alerts.len() - i;
+        let tail = format!("\n… and {left} more");
+        let sep = usize::from(!text.is_empty());
+        let size = next.chars().count() + sep;
+        // Keep room to say how many more there are, unless this is the last line.
+        let room = if left > 1 { tail.chars().count() } else { 0 };
+        if used + size + room > max {
+            if text.is_empty() {
+                // One line alone too long: cut it.
+                let cut: String = next
+                    .chars()
+                    .take(max.saturating_sub(tail.chars().count() + 1))
+                    .collect();
+                return format!("{cut}…{}", if left > 1 { tail } else { String::new() });
+            }
+            text.push_str(&tail);
+            return text;
+        }
+        if sep == 1 {
+            text.push('\n');
+        }
+        text.push_str(&next);
+        used += size;
+    }
+    text
 }
 
 /// A ten-step bar of a quota alert's usage, e.g. `██████████ 95%`.
@@ -68,19 +111,23 @@ fn usage_bar(a: &Alert) -> Option<String> {
 /// header, one section per alert with its level, usage bar, numbers and
 /// project, and a link to the console when the region is known.
 pub fn slack(alerts: &[Alert], cx: &Context) -> Value {
-    let text = lines(alerts).join("\n");
+    let text = fitted(alerts, SLACK_TEXT_MAX_CHARS);
     let worst = alerts.iter().map(|a| a.level).max().unwrap_or_default();
     let mut blocks = vec![json!({
         "type": "header",
         "text": {"type": "plain_text", "text": format!("VPCEP warden: {} alert(s), worst {}", alerts.len(), worst.name())}
     })];
     for a in alerts.iter().take(CHAT_ALERTS) {
-        let mut text = format!(
-            "*{}* {}\n{}",
-            a.level.name().to_uppercase(),
-            a.summary,
-            a.reason
-        );
+        let mut text = if a.summary.contains(&a.reason) {
+            format!("*{}* {}", a.level.name().to_uppercase(), a.summary)
+        } else {
+            format!(
+                "*{}* {}\n{}",
+                a.level.name().to_uppercase(),
+                a.summary,
+                a.reason
+            )
+        };
         if let Some(bar) = usage_bar(a) {
             text.push_str(&format!("\n`{bar}`"));
         }
@@ -123,10 +170,9 @@ pub fn wecom(alerts: &[Alert], cx: &Context) -> Value {
             _ => "comment",
         };
         let line = format!(
-            "<font color=\"{color}\">{}</font> {} ({})\n",
+            "<font color=\"{color}\">{}</font> {}\n",
             a.level.name(),
-            a.summary,
-            a.reason
+            line(a)
         );
         if content.len() + line.len() > WECOM_MAX_BYTES - 64 {
             content.push_str("… and more\n");
@@ -227,11 +273,7 @@ pub fn smn(alerts: &[Alert]) -> (String, String) {
         worst.map(|l| l.name()).unwrap_or("ok"),
         alerts.len()
     );
-    let message = alerts
-        .iter()
-        .map(|a| format!("{} ({})", a.summary, a.reason))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let message = alerts.iter().map(line).collect::<Vec<_>>().join("\n");
     (subject, message)
 }
 
@@ -362,5 +404,58 @@ mod tests {
             body[0]["annotations"]["dedup_key"],
             "vpcep-quota/p1/endpoint/critical"
         );
+    }
+
+    #[test]
+    fn slacks_fallback_text_stays_within_4000_characters_on_a_busy_run() {
+        let many: Vec<Alert> = (0..300)
+            .map(|i| {
+                Alert::pending(
+                    "0123456789abcdef0123456789abcdef",
+                    "5e000000-0000-4000-8000-000000000001",
+                    &format!("e0000000-0000-4000-8000-{i:012}"),
+                    "ffffffffffffffffffffffffffffffff",
+                    "account ffffffffffffffffffffffffffffffff is not in WARDEN_ALLOWED_DOMAINS",
+                )
+            })
+            .collect();
+        let text = slack(&many, &cx(NOON))["text"].as_str().unwrap().to_owned();
+        assert!(
+            text.chars().count() <= SLACK_TEXT_MAX_CHARS,
+            "{}",
+            text.len()
+        );
+        assert!(text.ends_with(" more"), "{text}");
+        let shown = text.lines().count() - 1;
+        assert!(
+            text.ends_with(&format!("… and {} more", 300 - shown)),
+            "{text}"
+        );
+        // Few alerts: all there, nothing said of more.
+        let two = slack(&many[..2], &cx(NOON))["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(two.lines().count(), 2, "{two}");
+    }
+
+    #[test]
+    fn a_posture_findings_reason_is_said_once() {
+        let finding = Alert::finding(
+            "whitelist_open",
+            "p1",
+            "s1",
+            "its whitelist holds *: any account may connect".into(),
+        );
+        let once = |text: &str| text.matches("any account may connect").count() == 1;
+        let body = slack(std::slice::from_ref(&finding), &cx(NOON));
+        assert!(once(body["text"].as_str().unwrap()), "{body}");
+        assert!(
+            once(body["blocks"][1]["text"]["text"].as_str().unwrap()),
+            "{body}"
+        );
+        let wecom_body = wecom(std::slice::from_ref(&finding), &cx(NOON));
+        assert!(once(wecom_body["markdown"]["content"].as_str().unwrap()));
+        assert!(once(&smn(std::slice::from_ref(&finding)).1));
     }
 }

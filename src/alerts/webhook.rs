@@ -24,15 +24,39 @@ pub enum WebhookError {
     )]
     Refused {
         host: String,
-        code: i64,
+        code: String,
         message: String,
     },
+    #[error("alert webhook {host} answered HTTP 200 with more than {limit} bytes: not read whole, not taken as delivered")]
+    TooLarge { host: String, limit: usize },
     #[error("alert webhook {host} unreachable after {attempts} attempt(s): {kind}")]
     Transport {
         host: String,
         kind: &'static str,
         attempts: u32,
     },
+}
+
+/// The most of a chat bot's answer read: the bots answer a few dozen bytes.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// The body of `answer`, or `None` when it holds more than `limit` bytes.
+async fn read_bounded(mut answer: reqwest::Response, limit: usize) -> Option<Vec<u8>> {
+    if answer
+        .content_length()
+        .is_some_and(|size| size > limit as u64)
+    {
+        return None;
+    }
+    let mut body = Vec::new();
+    // A transport error mid-answer leaves what was read: judged as it is.
+    while let Ok(Some(chunk)) = answer.chunk().await {
+        if body.len() + chunk.len() > limit {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
 }
 
 /// A webhook receiver.
@@ -82,8 +106,10 @@ impl Webhook {
     }
 
     /// Whether a 2xx answer really took the message: the Feishu, DingTalk and
-    /// WeCom bots answer HTTP 200 with a non-zero `code` / `errcode` when they
-    /// refuse one (bad body, keyword or signature check, rate limit).
+    /// WeCom bots answer HTTP 200 with a non-zero `code` / `errcode` (a
+    /// number, or a string such as `"19021"`) when they refuse one (bad body,
+    /// keyword or signature check, rate limit). The answer is read up to
+    /// [`MAX_ANSWER_BYTES`], as the VPCEP client bounds its answers.
     async fn accepted(&self, answer: reqwest::Response) -> Result<(), WebhookError> {
         if !matches!(
             self.format,
@@ -91,19 +117,24 @@ impl Webhook {
         ) {
             return Ok(());
         }
-        let body = answer.bytes().await.unwrap_or_default();
+        let body = read_bounded(answer, MAX_ANSWER_BYTES)
+            .await
+            .ok_or_else(|| WebhookError::TooLarge {
+                host: self.host(),
+                limit: MAX_ANSWER_BYTES,
+            })?;
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
             return Ok(());
         };
-        let code = value
-            .get("code")
-            .or_else(|| value.get("errcode"))
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0);
-        if code == 0 {
+        let code = match value.get("code").or_else(|| value.get("errcode")) {
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+            _ => return Ok(()),
+        };
+        if code == "0" || code.is_empty() {
             return Ok(());
         }
-        let message = value
+        let message: String = value
             .get("msg")
             .or_else(|| value.get("errmsg"))
             .and_then(serde_json::Value::as_str)
@@ -113,9 +144,30 @@ impl Webhook {
             .collect();
         Err(WebhookError::Refused {
             host: self.host(),
-            code,
-            message,
+            code: self.scrub(&code.chars().take(40).collect::<String>()),
+            message: self.scrub(&message),
         })
+    }
+
+    /// `text` with every secret-looking part of the URL (the whole URL, each
+    /// path segment and query value of 8 characters or more) replaced by
+    /// `<redacted>`: a bot that echoes the request puts its token in the answer.
+    fn scrub(&self, text: &str) -> String {
+        let url = self.url.expose();
+        let mut parts: Vec<String> = vec![url.to_owned()];
+        if let Ok(u) = url::Url::parse(url) {
+            parts.extend(u.path_segments().into_iter().flatten().map(str::to_owned));
+            parts.extend(u.query_pairs().map(|(_, v)| v.into_owned()));
+            parts.extend(u.password().map(str::to_owned));
+        }
+        let mut parts: Vec<String> = parts.into_iter().filter(|p| p.len() >= 8).collect();
+        // Longest first, so a part inside another is not left half shown.
+        parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let mut out = text.to_owned();
+        for part in parts {
+            out = out.replace(&part, "<redacted>");
+        }
+        out
     }
 
     /// Posts the alerts, retrying what may pass on a second try.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tracing::{info_span, Instrument};
 
 use crate::events::{Job, Notice, Trigger};
-use crate::jobs::{approve, gc, quota, Ctx};
+use crate::jobs::{approve, gc, quota, remember, Ctx};
 use crate::report::Report;
 use crate::targets;
 
@@ -36,7 +36,10 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
                     .instrument(span)
                     .await
             } else {
-                tick(ctx, &jobs).instrument(span).await
+                let key = remember::project_key(ctx);
+                remember::around(ctx, key, |ctx| async move { tick(&ctx, &jobs).await })
+                    .instrument(span)
+                    .await
             };
             Outcome {
                 report,
@@ -124,12 +127,20 @@ async fn connections(ctx: &Ctx, records: Vec<crate::events::Record>) -> Outcome 
     // Repeated notices (an SQS batch, a re-delivered SNS message) are worked
     // once; each record still succeeds or fails with the work that covers it.
     // With targets, each notice is worked in the target holding its service.
+    // A state store that failed is an error of the run, not of a record:
+    // the records are not retried for it.
     let (parts, covering) = if targets::configured(ctx) {
         let routed = targets::connections(ctx, notices).await;
+        report.errors.extend(routed.state_errors);
         (routed.reports, routed.covering)
     } else {
         let (unique, covering) = approve::distinct(&notices);
-        (approve::run_all(ctx, unique).await, covering)
+        let ctx = remember::open(ctx, remember::project_key(ctx)).await;
+        let parts = approve::run_all(&ctx, unique).await;
+        let mut all = Report::new("connection", ctx.dry_run());
+        parts.iter().for_each(|p| all.merge(p.clone()));
+        report.errors.extend(remember::close(&ctx, &all).await);
+        (parts, covering)
     };
     for (&part, id) in covering.iter().zip(ids) {
         if !parts[part].is_clean() {

@@ -422,10 +422,8 @@ async fn chat_gets_an_unchanged_alert_once_while_alertmanager_gets_every_run() {
         let mut s = settings(&emu);
         s.alert_webhook_url = Some(Secret::new(format!("{}/hook", hook.url)));
         s.alert_format = format;
-        // A 30-day window whose first run is a minute long: the second run is
-        // (all but surely) not in it.
+        // The second run comes well within the repeat hours of the first.
         s.alert_repeat_hours = 720;
-        s.quota_schedule_minutes = 1;
         let ctx = ctx(s);
         let first = dispatch(&ctx, quota_tick()).await.report;
         let second = dispatch(&ctx, quota_tick()).await.report;

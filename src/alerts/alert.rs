@@ -38,9 +38,10 @@ pub struct Alert {
     /// `alertname`, `severity` and `project_id`.
     #[serde(skip)]
     pub labels: Vec<(&'static str, String)>,
-    /// A level no longer crossed: sent to Alertmanager only, with `endsAt`
-    /// now, so it closes the alert at once; other sinks never see it.
-    #[serde(skip)]
+    /// No longer raised: Alertmanager gets it with `endsAt` now, so it
+    /// closes the alert at once; chat, `json` receivers and SMN get it once,
+    /// where the firing alert went (see `alerts::repeat`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub resolved: bool,
     /// How long Alertmanager keeps this alert, when not `WARDEN_ALERT_TTL_MINUTES`.
     #[serde(skip)]

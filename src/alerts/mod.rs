@@ -6,6 +6,7 @@
 
 mod alert;
 pub mod format;
+mod remembered;
 mod repeat;
 mod smn;
 mod webhook;
@@ -16,6 +17,7 @@ use tracing::warn;
 
 use crate::config::{AlertFormat, Secret, Settings};
 use crate::report::{AlertEntry, ErrorEntry};
+use crate::state::Run;
 use crate::vpcep::Client;
 
 pub use alert::Alert;
@@ -34,22 +36,29 @@ pub struct Delivered {
 pub struct Sinks {
     webhook: Option<Arc<webhook::Webhook>>,
     smn: Option<smn::Smn>,
-    /// Shared by the copies [`Sinks::with_client`] makes, so what was sent is
-    /// remembered across invocations.
-    repeat: Arc<repeat::Repeat>,
+    /// The run's state document: what each sink was sent (see [`repeat`]).
+    /// On its own (no run), a document of this value only.
+    run: Arc<Run>,
+    /// `WARDEN_ALERT_REPEAT_HOURS`.
+    every: time::Duration,
     /// The target every alert is raised in (see [`Alert::in_target`]), when
     /// `WARDEN_TARGETS` names several.
     target: Option<String>,
 }
 
-/// Repeat control as `settings` configure it.
-fn repeat_of(settings: &Settings) -> Arc<repeat::Repeat> {
-    let minutes = |m: u64| time::Duration::minutes(m.min(i64::MAX as u64) as i64);
-    Arc::new(repeat::Repeat::new(
-        time::Duration::hours(i64::from(settings.alert_repeat_hours)),
-        minutes(settings.quota_schedule_minutes),
-        minutes(settings.schedule_minutes),
-    ))
+/// How often an unchanged alert goes again (`WARDEN_ALERT_REPEAT_HOURS`).
+fn repeat_of(settings: &Settings) -> time::Duration {
+    time::Duration::hours(i64::from(settings.alert_repeat_hours))
+}
+
+/// Which alerts of a job a delivery holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Some: nothing is taken as cleared.
+    Some,
+    /// Every alert the job raises now: one it sent before and does not
+    /// raise now has cleared.
+    All,
 }
 
 impl Sinks {
@@ -64,8 +73,20 @@ impl Sinks {
         Self {
             webhook,
             smn,
-            repeat: repeat_of(settings),
+            run: Arc::new(Run::detached()),
+            every: repeat_of(settings),
             target: None,
+        }
+    }
+
+    /// The same sinks keeping what they send in `run`'s document.
+    pub fn for_run(&self, run: Arc<Run>) -> Self {
+        Self {
+            webhook: self.webhook.clone(),
+            smn: self.smn.clone(),
+            run,
+            every: self.every,
+            target: self.target.clone(),
         }
     }
 
@@ -75,7 +96,8 @@ impl Sinks {
         Self {
             webhook: self.webhook.clone(),
             smn: self.smn.clone(),
-            repeat: repeat_of(settings),
+            run: Arc::new(Run::detached()),
+            every: repeat_of(settings),
             target: Some(name.to_owned()),
         }
     }
@@ -101,7 +123,8 @@ impl Sinks {
         Self {
             webhook: self.webhook.clone(),
             smn: self.smn.as_ref().map(|smn| smn.with_client(client)),
-            repeat: self.repeat.clone(),
+            run: self.run.clone(),
+            every: self.every,
             target: self.target.clone(),
         }
     }
@@ -111,11 +134,8 @@ impl Sinks {
         Self {
             webhook: None,
             smn: None,
-            repeat: Arc::new(repeat::Repeat::new(
-                time::Duration::hours(24),
-                time::Duration::hours(1),
-                time::Duration::minutes(5),
-            )),
+            run: Arc::new(Run::detached()),
+            every: time::Duration::hours(24),
             target: None,
         }
     }
@@ -129,7 +149,8 @@ impl Sinks {
                 settings,
             ))),
             smn: None,
-            repeat: repeat_of(settings),
+            run: Arc::new(Run::detached()),
+            every: repeat_of(settings),
             target: None,
         }
     }
@@ -137,9 +158,27 @@ impl Sinks {
     /// Delivers every alert to every sink; a failed delivery is an error of
     /// `job`. A dry run logs only.
     ///
-    /// Resolved alerts go to an Alertmanager webhook only (alongside the
-    /// firing ones, in the same request); they are not logged or reported.
+    /// Chat, `json` receivers and SMN get what repeat control lets through
+    /// ([`repeat`]), resolved alerts once where the firing one went;
+    /// Alertmanager gets every firing and resolved alert. Resolved alerts
+    /// are not logged or reported.
     pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+        self.deliver_in(job, alerts, dry_run, Scope::Some).await
+    }
+
+    /// [`Sinks::deliver`] of every alert `job` raises now: an alert it sent
+    /// before and does not raise now has cleared, and is sent resolved, once.
+    pub async fn deliver_all(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+        self.deliver_in(job, alerts, dry_run, Scope::All).await
+    }
+
+    async fn deliver_in(
+        &self,
+        job: &str,
+        alerts: &[Alert],
+        dry_run: bool,
+        scope: Scope,
+    ) -> Delivered {
         let in_target: Vec<Alert>;
         let alerts = match &self.target {
             Some(name) => {
@@ -154,64 +193,91 @@ impl Sinks {
             .as_ref()
             .is_some_and(|w| w.format() == AlertFormat::Alertmanager);
         // Firing first, then resolved: the order Alertmanager receives them in.
-        let (firing, resolved): (Vec<Alert>, Vec<Alert>) =
+        let (firing, mut resolved): (Vec<Alert>, Vec<Alert>) =
             alerts.iter().cloned().partition(|a| !a.resolved);
-        let all: Vec<Alert> = firing.iter().chain(&resolved).cloned().collect();
-        let nothing_for_alertmanager = !to_alertmanager || all.is_empty();
-        if firing.is_empty() && nothing_for_alertmanager {
+        if scope == Scope::All {
+            for gone in repeat::cleared(&self.run, job, &firing).await {
+                if resolved.iter().all(|r| r.dedup_key != gone.dedup_key) {
+                    resolved.push(gone);
+                }
+            }
+        }
+        if firing.is_empty() && resolved.is_empty() {
             return out;
         }
         for alert in &firing {
             warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary);
         }
-        // Sinks that do not deduplicate get what repeat control lets through.
-        let due = if dry_run {
-            vec![true; firing.len()]
-        } else {
-            self.repeat
-                .due(job, &firing, time::OffsetDateTime::now_utc())
+        if dry_run {
+            out.alerts = entries(&firing, |_| vec!["log".to_owned()]);
+            return out;
+        }
+        let pick = |alerts: &[Alert], due: &[bool]| -> Vec<Alert> {
+            alerts
+                .iter()
+                .zip(due)
+                .filter(|(_, due)| **due)
+                .map(|(a, _)| a.clone())
+                .collect()
         };
-        let repeated: Vec<Alert> = firing
-            .iter()
-            .zip(&due)
-            .filter(|(_, due)| **due)
-            .map(|(a, _)| a.clone())
-            .collect();
+        let (run, every) = (&self.run, self.every);
+        let webhook_due = match &self.webhook {
+            Some(_) if !to_alertmanager => {
+                Some(repeat::claim(run, repeat::WEBHOOK, job, &firing, &resolved, every).await)
+            }
+            _ => None,
+        };
+        let smn_due = match &self.smn {
+            Some(_) => Some(repeat::claim(run, repeat::SMN, job, &firing, &resolved, every).await),
+            None => None,
+        };
+        let to_webhook: Vec<Alert> = match &webhook_due {
+            Some(due) => pick(&firing, &due.firing)
+                .into_iter()
+                .chain(pick(&resolved, &due.resolved))
+                .collect(),
+            None => firing.iter().chain(&resolved).cloned().collect(),
+        };
+        let to_smn: Vec<Alert> = smn_due
+            .as_ref()
+            .map(|due| {
+                pick(&firing, &due.firing)
+                    .into_iter()
+                    .chain(pick(&resolved, &due.resolved))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (webhook, smn) = tokio::join!(
+            self.post_webhook(job, &to_webhook),
+            self.publish_smn(job, &to_smn)
+        );
         let (mut webhook_ok, mut smn_ok) = (false, false);
-        if !dry_run {
-            let to_webhook = if to_alertmanager { &all } else { &repeated };
-            let (webhook, smn) = tokio::join!(
-                self.post_webhook(job, to_webhook),
-                self.publish_smn(job, &repeated)
-            );
-            for (ok, result) in [(&mut webhook_ok, webhook), (&mut smn_ok, smn)] {
-                match result {
-                    None => {}
-                    Some(Ok(())) => *ok = true,
-                    Some(Err(error)) => out.errors.push(error),
-                }
+        for (ok, result) in [(&mut webhook_ok, webhook), (&mut smn_ok, smn)] {
+            match result {
+                None => {}
+                Some(Ok(())) => *ok = true,
+                Some(Err(error)) => out.errors.push(error),
             }
         }
-        out.alerts = firing
-            .iter()
-            .zip(&due)
-            .map(|(a, due)| {
-                let mut sinks = vec!["log".to_owned()];
-                if webhook_ok && (to_alertmanager || *due) {
-                    sinks.push("webhook".to_owned());
-                }
-                if smn_ok && *due {
-                    sinks.push("smn".to_owned());
-                }
-                AlertEntry {
-                    kind: a.kind.clone(),
-                    level: a.level,
-                    dedup_key: a.dedup_key.clone(),
-                    sinks,
-                    target: None,
-                }
-            })
-            .collect();
+        match &webhook_due {
+            Some(due) => repeat::settle(run, repeat::WEBHOOK, &firing, due, webhook_ok).await,
+            None if webhook_ok => repeat::note(run, repeat::WEBHOOK, job, &firing, &resolved).await,
+            None => {}
+        }
+        if let Some(due) = &smn_due {
+            repeat::settle(run, repeat::SMN, &firing, due, smn_ok).await;
+        }
+        out.alerts = entries(&firing, |i| {
+            let mut sinks = vec!["log".to_owned()];
+            let webhook_took = webhook_due.as_ref().is_none_or(|d| d.firing[i]);
+            if webhook_ok && webhook_took {
+                sinks.push("webhook".to_owned());
+            }
+            if smn_ok && smn_due.as_ref().is_some_and(|d| d.firing[i]) {
+                sinks.push("smn".to_owned());
+            }
+            sinks
+        });
         out
     }
 
@@ -232,6 +298,21 @@ impl Sinks {
     async fn publish_smn(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
         self.smn.as_ref()?.publish(job, alerts).await
     }
+}
+
+/// The report's entries of the firing alerts, each with the sinks it reached.
+fn entries(firing: &[Alert], sinks: impl Fn(usize) -> Vec<String>) -> Vec<AlertEntry> {
+    firing
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AlertEntry {
+            kind: a.kind.clone(),
+            level: a.level,
+            dedup_key: a.dedup_key.clone(),
+            sinks: sinks(i),
+            target: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

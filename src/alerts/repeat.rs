@@ -1,77 +1,217 @@
-//! Repeat control for sinks that do not deduplicate (chat webhooks, SMN):
-//! an alert is sent at once when it is new to this process (or its level
-//! changed: the level is part of its `dedup_key`), and again only in the
-//! first scheduled run of each `WARDEN_ALERT_REPEAT_HOURS` window (windows
-//! start at multiples of that many hours since the Unix epoch, UTC; the first
-//! run is the one less than one schedule period after the start). What was
-//! sent is remembered only by the running process (a warm Lambda or
-//! FunctionGraph instance, a `serve` process): a fresh instance sends every
-//! alert once more, and a run that is late by more than a period misses a
-//! window's repeat. Alertmanager and the log get every run.
+//! Repeat control from the state document, for each sink that does not
+//! deduplicate (chat webhooks, `json` receivers, SMN):
+//!
+//! - an alert goes at once when the sink was never sent it, or was sent it
+//!   with another level or kind (its fingerprint), and again only once
+//!   `WARDEN_ALERT_REPEAT_HOURS` have passed since it was last sent, whatever
+//!   the schedule;
+//! - what is due is claimed in the document before it is sent (see
+//!   [`crate::state::Run::claim`]), so a concurrent run finds it claimed and
+//!   sends nothing; a claim is confirmed when the sink took it and dropped
+//!   when it did not (the next run tries again);
+//! - a resolved alert goes once to a sink that was sent the firing one, and
+//!   the record goes with it; not when an alert of the same subject at
+//!   another level fires in the same delivery (a level that changed is news
+//!   enough).
+//!
+//! One-off kinds (`pending_connection`, `revoke_scheduled`, `test`) are sent
+//! each time they are raised: their jobs raise them once.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
+use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use super::remembered::remember;
 use super::Alert;
+use crate::state::{Doc, Run, Sent, CLAIM_HOLDS};
 
-/// Kinds sent each time they are raised: they are once-only already.
-const ALWAYS: &[&str] = &["pending_connection", "test"];
+/// The name under which the webhook sink's sendings are kept.
+pub const WEBHOOK: &str = "webhook";
+/// The name under which the SMN sink's sendings are kept.
+pub const SMN: &str = "smn";
 
-/// What was sent, by `dedup_key`: the job that raised it.
-#[derive(Debug)]
-pub struct Repeat {
-    every: Duration,
-    /// The schedule period of the quota job, and of the others (approve, gc).
-    quota_period: Duration,
-    other_period: Duration,
-    sent: Mutex<HashMap<String, String>>,
+/// Kinds sent each time they are raised, and never kept.
+const ONE_OFF: &[&str] = &["pending_connection", "revoke_scheduled", "test"];
+
+/// Whether sendings of `alert` are kept.
+pub fn is_kept(alert: &Alert) -> bool {
+    !ONE_OFF.contains(&alert.kind.as_str())
 }
 
-impl Repeat {
-    /// Repeats every `every`, the quota job running every `quota_period`,
-    /// approve and gc every `other_period`.
-    pub fn new(every: Duration, quota_period: Duration, other_period: Duration) -> Self {
-        Self {
-            every,
-            quota_period,
-            other_period,
-            sent: Mutex::new(HashMap::new()),
-        }
-    }
+/// What tells one alert under a key from a changed one.
+fn fingerprint(a: &Alert) -> String {
+    let digest = Sha256::digest(format!("{}|{}|{}", a.kind, a.level.name(), a.dedup_key));
+    hex::encode(&digest[..8])
+}
 
-    /// Whether `now` falls in the first run of a repeat window, for a job
-    /// running every `period`.
-    fn first_run_of_window(&self, now: OffsetDateTime, period: Duration) -> bool {
-        let every = self.every.whole_seconds().max(1);
-        let since_start = now.unix_timestamp().rem_euclid(every);
-        since_start < period.whole_seconds()
-    }
+/// The key without a trailing level: what stays the same when a level changes.
+fn subject(key: &str) -> &str {
+    ["/warning", "/critical"]
+        .iter()
+        .find_map(|level| key.strip_suffix(level))
+        .unwrap_or(key)
+}
 
-    /// Which of `alerts` (raised by `job`) are due now at a sink that does
-    /// not deduplicate, remembering them as sent. Alerts of `job` not raised
-    /// this time are forgotten, so when one comes back it is new.
-    pub fn due(&self, job: &str, alerts: &[Alert], now: OffsetDateTime) -> Vec<bool> {
-        let period = if job == "quota" {
-            self.quota_period
-        } else {
-            self.other_period
-        };
-        let repeat_now = self.first_run_of_window(now, period);
-        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        sent.retain(|key, raised_by| {
-            raised_by != job || alerts.iter().any(|a| &a.dedup_key == key)
-        });
-        alerts
+fn record(a: &Alert, job: &str, now: OffsetDateTime, claimed: bool) -> Sent {
+    Sent {
+        fingerprint: fingerprint(a),
+        sent_at: now,
+        job: job.to_owned(),
+        claimed,
+        alert: remember(a),
+    }
+}
+
+/// What goes to one sink.
+#[derive(Debug, Default, Clone)]
+pub struct Due {
+    /// For each firing alert, whether it goes.
+    pub firing: Vec<bool>,
+    /// For each resolved alert, whether it goes.
+    pub resolved: Vec<bool>,
+    /// Records removed to send a resolved alert: put back if it fails.
+    removed: Vec<(String, Sent)>,
+}
+
+/// Decides what `sink` gets and claims it in `doc`.
+fn decide(
+    doc: &mut Doc,
+    sink: &str,
+    job: &str,
+    firing: &[Alert],
+    resolved: &[Alert],
+    now: OffsetDateTime,
+    every: Duration,
+) -> Due {
+    let kept = doc.sent.entry(sink.to_owned()).or_default();
+    let firing_due = firing
+        .iter()
+        .map(|a| {
+            if !is_kept(a) {
+                return true;
+            }
+            let due = match kept.get(&a.dedup_key) {
+                None => true,
+                Some(s) if s.fingerprint != fingerprint(a) => true,
+                Some(s) if s.claimed => now - s.sent_at >= CLAIM_HOLDS,
+                Some(s) => now - s.sent_at >= every,
+            };
+            if due {
+                kept.insert(a.dedup_key.clone(), record(a, job, now, true));
+            }
+            due
+        })
+        .collect();
+    let mut removed = Vec::new();
+    let resolved_due = resolved
+        .iter()
+        .map(|r| {
+            if !is_kept(r) {
+                return true;
+            }
+            let Some(was) = kept.remove(&r.dedup_key) else {
+                return false;
+            };
+            let changed_level = firing
+                .iter()
+                .any(|f| subject(&f.dedup_key) == subject(&r.dedup_key));
+            if !changed_level {
+                removed.push((r.dedup_key.clone(), was));
+            }
+            !changed_level
+        })
+        .collect();
+    if kept.is_empty() {
+        doc.sent.remove(sink);
+    }
+    Due {
+        firing: firing_due,
+        resolved: resolved_due,
+        removed,
+    }
+}
+
+/// What `sink` gets of `firing` and `resolved`, claimed in the run's
+/// document before anything is sent.
+pub async fn claim(
+    run: &Run,
+    sink: &str,
+    job: &str,
+    firing: &[Alert],
+    resolved: &[Alert],
+    every: Duration,
+) -> Due {
+    let now = OffsetDateTime::now_utc();
+    run.claim(|doc| decide(doc, sink, job, firing, resolved, now, every))
+        .await
+}
+
+/// After a delivery to `sink`: confirms the claims when it took the
+/// alerts, else drops them (and puts back what a resolved alert removed),
+/// so the next run tries again.
+pub async fn settle(run: &Run, sink: &str, firing: &[Alert], due: &Due, delivered: bool) {
+    run.update(|doc| {
+        let kept = doc.sent.entry(sink.to_owned()).or_default();
+        for (a, _) in firing
             .iter()
-            .map(|a| {
-                let new = !sent.contains_key(&a.dedup_key);
-                sent.insert(a.dedup_key.clone(), job.to_owned());
-                ALWAYS.contains(&a.kind.as_str()) || new || repeat_now
-            })
-            .collect()
-    }
+            .zip(&due.firing)
+            .filter(|(a, d)| **d && is_kept(a))
+        {
+            if delivered {
+                if let Some(s) = kept.get_mut(&a.dedup_key) {
+                    s.claimed = false;
+                }
+            } else {
+                kept.remove(&a.dedup_key);
+            }
+        }
+        if !delivered {
+            for (key, was) in &due.removed {
+                kept.insert(key.clone(), was.clone());
+            }
+        }
+        if kept.is_empty() {
+            doc.sent.remove(sink);
+        }
+    })
+    .await;
+}
+
+/// For a sink that deduplicates itself (Alertmanager gets every firing
+/// alert each run): keeps what it was sent, so it can be told once it clears.
+pub async fn note(run: &Run, sink: &str, job: &str, firing: &[Alert], resolved: &[Alert]) {
+    let now = OffsetDateTime::now_utc();
+    run.update(|doc| {
+        let kept = doc.sent.entry(sink.to_owned()).or_default();
+        for a in firing.iter().filter(|a| is_kept(a)) {
+            kept.insert(a.dedup_key.clone(), record(a, job, now, false));
+        }
+        for r in resolved {
+            kept.remove(&r.dedup_key);
+        }
+        if kept.is_empty() {
+            doc.sent.remove(sink);
+        }
+    })
+    .await;
+}
+
+/// The alerts `job` sent before that are not among `firing` now: cleared,
+/// each once, resolved (only a run that looked at everything `job` raises
+/// asks).
+pub async fn cleared(run: &Run, job: &str, firing: &[Alert]) -> Vec<Alert> {
+    run.view(|doc| {
+        let mut out: Vec<Alert> = Vec::new();
+        for kept in doc.sent.values() {
+            for (key, sent) in kept {
+                let gone = sent.job == job && firing.iter().all(|a| &a.dedup_key != key);
+                if gone && out.iter().all(|a| &a.dedup_key != key) {
+                    out.extend(super::remembered::resolved(&sent.alert));
+                }
+            }
+        }
+        out
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -92,52 +232,137 @@ mod tests {
         Alert::quota(&entry, "p", "why".into())
     }
 
-    fn repeat() -> Repeat {
-        Repeat::new(
-            Duration::hours(24),
-            Duration::hours(1),
-            Duration::minutes(5),
-        )
+    const DAY: Duration = Duration::hours(24);
+    const T0: OffsetDateTime = datetime!(2026-11-24 00:30 UTC);
+
+    fn sent_at(doc: &mut Doc, alert: &Alert, at: OffsetDateTime) -> bool {
+        let due = decide(
+            doc,
+            WEBHOOK,
+            "quota",
+            std::slice::from_ref(alert),
+            &[],
+            at,
+            DAY,
+        );
+        if let Some(s) = doc
+            .sent
+            .get_mut(WEBHOOK)
+            .and_then(|k| k.get_mut(&alert.dedup_key))
+        {
+            s.claimed = false;
+        }
+        due.firing[0]
     }
 
     #[test]
-    fn an_unchanged_level_is_sent_again_only_in_the_first_run_of_each_window() {
-        let r = repeat();
-        let alert = [quota(Level::Warning)];
-        let sent_at = |hour: u8| {
-            r.due(
+    fn an_unchanged_alert_goes_again_only_once_the_repeat_hours_have_passed() {
+        let mut doc = Doc::new();
+        let alert = quota(Level::Warning);
+        assert!(sent_at(&mut doc, &alert, T0), "new: sent at once");
+        for hours in [1, 5, 23] {
+            assert!(!sent_at(&mut doc, &alert, T0 + Duration::hours(hours)));
+        }
+        // Whatever the hour of day: 24 hours after it was last sent.
+        assert!(sent_at(&mut doc, &alert, T0 + DAY));
+        assert!(!sent_at(&mut doc, &alert, T0 + DAY + Duration::hours(1)));
+    }
+
+    #[test]
+    fn a_changed_level_goes_at_once_and_the_lower_one_is_not_resolved_in_chat() {
+        let mut doc = Doc::new();
+        assert!(sent_at(&mut doc, &quota(Level::Warning), T0));
+        let critical = quota(Level::Critical);
+        let mut warning_resolved = quota(Level::Warning);
+        warning_resolved.resolved = true;
+        let due = decide(
+            &mut doc,
+            WEBHOOK,
+            "quota",
+            std::slice::from_ref(&critical),
+            &[warning_resolved],
+            T0 + Duration::hours(1),
+            DAY,
+        );
+        assert_eq!((due.firing, due.resolved), (vec![true], vec![false]));
+    }
+
+    #[test]
+    fn a_resolved_alert_goes_once_and_only_where_the_firing_one_went() {
+        let mut doc = Doc::new();
+        let alert = Alert::finding("whitelist_open", "p", "s", "open".into());
+        assert!(sent_at(&mut doc, &alert, T0));
+        let mut resolved = alert.clone();
+        resolved.resolved = true;
+        let once = |doc: &mut Doc| {
+            decide(
+                doc,
+                WEBHOOK,
                 "quota",
-                &alert,
-                datetime!(2026-11-24 00:30 UTC).replace_hour(hour).unwrap(),
-            )[0]
+                &[],
+                std::slice::from_ref(&resolved),
+                T0,
+                DAY,
+            )
+            .resolved[0]
         };
-        assert!(sent_at(10), "new: sent at once");
-        assert!(!sent_at(11));
-        assert!(!sent_at(23));
-        assert!(sent_at(0), "the first hourly run of the next day's window");
-        assert!(!sent_at(1));
-    }
-
-    #[test]
-    fn a_changed_level_or_one_that_comes_back_is_sent_at_once() {
-        let r = repeat();
-        let at = datetime!(2026-11-24 10:30 UTC);
-        assert!(r.due("quota", &[quota(Level::Warning)], at)[0]);
-        assert!(!r.due("quota", &[quota(Level::Warning)], at + Duration::hours(1))[0]);
-        assert!(r.due("quota", &[quota(Level::Critical)], at + Duration::hours(2))[0]);
-        assert!(r.due("quota", &[], at + Duration::hours(3)).is_empty());
+        assert!(once(&mut doc));
+        assert!(!once(&mut doc), "told once");
+        let mut elsewhere = Doc::new();
         assert!(
-            r.due("quota", &[quota(Level::Critical)], at + Duration::hours(4))[0],
-            "resolved, then crossed again: new"
+            !once(&mut elsewhere),
+            "never sent there: nothing to resolve"
         );
     }
 
     #[test]
-    fn another_jobs_alerts_are_not_forgotten_by_this_one() {
-        let r = repeat();
-        let at = datetime!(2026-11-24 10:30 UTC);
-        assert!(r.due("quota", &[quota(Level::Warning)], at)[0]);
-        r.due("gc", &[], at);
-        assert!(!r.due("quota", &[quota(Level::Warning)], at + Duration::hours(1))[0]);
+    fn a_claim_of_another_run_holds_until_it_is_stale() {
+        let mut doc = Doc::new();
+        let alert = quota(Level::Warning);
+        let claimed = |doc: &mut Doc, at| {
+            decide(
+                doc,
+                SMN,
+                "quota",
+                std::slice::from_ref(&alert),
+                &[],
+                at,
+                DAY,
+            )
+            .firing[0]
+        };
+        assert!(claimed(&mut doc, T0));
+        assert!(
+            !claimed(&mut doc, T0 + Duration::minutes(1)),
+            "claimed by a run still sending"
+        );
+        assert!(
+            claimed(&mut doc, T0 + CLAIM_HOLDS),
+            "its run ended before confirming"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_drops_its_claims_so_the_next_run_sends_again() {
+        let run = Run::detached();
+        let alert = [quota(Level::Critical)];
+        let due = claim(&run, SMN, "quota", &alert, &[], DAY).await;
+        assert_eq!(due.firing, [true]);
+        settle(&run, SMN, &alert, &due, false).await;
+        let again = claim(&run, SMN, "quota", &alert, &[], DAY).await;
+        assert_eq!(again.firing, [true]);
+        settle(&run, SMN, &alert, &again, true).await;
+        assert_eq!(
+            claim(&run, SMN, "quota", &alert, &[], DAY).await.firing,
+            [false]
+        );
+        assert!(cleared(&run, "quota", &alert).await.is_empty());
+        assert!(
+            cleared(&run, "gc", &[]).await.is_empty(),
+            "another job's alert is not its to clear"
+        );
+        let gone = cleared(&run, "quota", &[]).await;
+        assert_eq!(gone.len(), 1);
+        assert!(gone[0].resolved);
     }
 }

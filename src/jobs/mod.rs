@@ -8,6 +8,7 @@ pub mod gc;
 pub mod marks;
 mod organization;
 pub mod quota;
+pub mod remember;
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
@@ -48,6 +49,11 @@ pub struct Ctx {
     /// The organization as this run sees it, read at most once per run
     /// (see [`Ctx::organization`]).
     organization: Arc<OnceCell<crate::organization::OrgView>>,
+    /// Where state documents are kept (`WARDEN_STATE`), shared by every run.
+    pub store: crate::state::Store,
+    /// This run's state document (see [`remember`]); on its own, a
+    /// document of this context only.
+    pub state: Arc<crate::state::Run>,
 }
 
 impl Ctx {
@@ -55,13 +61,16 @@ impl Ctx {
     pub fn new(settings: Settings) -> Result<Self, crate::vpcep::ApiError> {
         let client = Client::from_settings(&settings)?;
         let sinks = Sinks::from_settings(&settings, &client);
-        Ok(Self::from_parts(settings, client, sinks))
+        let store = crate::state::Store::from_settings(&settings);
+        Ok(Self::from_parts(settings, client, sinks).with_store(store))
     }
 
     /// A context of settings, a client and sinks built elsewhere (one per
-    /// target, each client sharing the process-wide concurrency limit).
+    /// target, each client sharing the process-wide concurrency limit),
+    /// keeping state in memory until [`Ctx::with_store`] says where.
     pub fn from_parts(settings: Settings, client: Client, sinks: Sinks) -> Self {
         let settings_concurrency = settings.max_concurrency.max(1);
+        let store = crate::state::Store::memory();
         Self {
             settings: Arc::new(settings),
             client,
@@ -73,6 +82,8 @@ impl Ctx {
             kept: Arc::new(OnceLock::new()),
             seat: caps::Seat::alone(),
             organization: Arc::default(),
+            store,
+            state: Arc::new(crate::state::Run::detached()),
         }
     }
 
@@ -98,6 +109,23 @@ impl Ctx {
             whitelists: Arc::default(),
             seat: caps::Seat::alone(),
             organization: Arc::default(),
+            state: Arc::new(crate::state::Run::detached()),
+            ..self.clone()
+        }
+    }
+
+    /// The same context keeping its state in `store` (a target's context
+    /// shares the warden's).
+    pub fn with_store(self, store: crate::state::Store) -> Self {
+        Self { store, ..self }
+    }
+
+    /// The same context for a run holding `state` (its sinks keep what they
+    /// send there).
+    pub fn with_state(&self, state: Arc<crate::state::Run>) -> Self {
+        Self {
+            sinks: Arc::new(self.sinks.for_run(state.clone())),
+            state,
             ..self.clone()
         }
     }
@@ -163,8 +191,10 @@ impl Ctx {
 
     /// The same context signing its VPCEP and SMN requests with `credentials`
     /// (those one invocation brought) instead of the configured ones.
+    /// An S3 API store taking each invocation's credentials signs with them too.
     pub fn with_credentials(&self, credentials: &Credentials) -> Self {
         let client = self.client.with_credentials(credentials);
+        self.store.use_credentials(credentials);
         Self {
             sinks: Arc::new(self.sinks.with_client(&client)),
             client,

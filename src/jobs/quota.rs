@@ -135,8 +135,14 @@ pub async fn run(ctx: &Ctx) -> Report {
     );
     report.quotas = entries;
     let mut alerts = alerts;
+    let errors_before = report.errors.len();
     alerts.extend(posture(ctx, &mut report).await);
-    let delivered = ctx.sinks.deliver("quota", &alerts, ctx.dry_run()).await;
+    // Only a run that read everything can tell an alert has cleared.
+    let delivered = if report.errors.len() == errors_before {
+        ctx.sinks.deliver_all("quota", &alerts, ctx.dry_run()).await
+    } else {
+        ctx.sinks.deliver("quota", &alerts, ctx.dry_run()).await
+    };
     report.alerts = delivered.alerts;
     report.errors.extend(delivered.errors);
     report

@@ -178,7 +178,8 @@ where
         Ok(ctx) => {
             let ctx = ctx.with_seat(seat);
             let calls_before = ctx.client.api_calls();
-            let mut report = work(ctx.clone()).await;
+            let key = crate::state::Store::target_key(&name);
+            let mut report = crate::jobs::remember::around(&ctx, key, work).await;
             report.api_calls = ctx.client.api_calls().saturating_sub(calls_before);
             report
         }
@@ -235,7 +236,9 @@ async fn context(base: &Ctx, state: &TargetState) -> Result<Ctx, Failed> {
     };
     // Alerts go out as the warden (its SMN topic, its own credentials).
     let sinks = state.sinks.with_client(&base.client);
-    Ok(Ctx::from_parts(state.settings.clone(), client, sinks).with_deadline(base.deadline))
+    Ok(Ctx::from_parts(state.settings.clone(), client, sinks)
+        .with_store(base.store.clone())
+        .with_deadline(base.deadline))
 }
 
 /// The target's agency credentials: the kept ones while fresh, else new ones.

@@ -16,8 +16,9 @@ use tracing::{info_span, Instrument};
 
 use super::{context, TargetState, Targets};
 use crate::events::Notice;
-use crate::jobs::{approve, Ctx};
-use crate::report::Report;
+use crate::jobs::{approve, remember, Ctx};
+use crate::report::{ErrorEntry, Report};
+use crate::state::Store;
 
 /// The reports of a batch of notices: `reports` holds one report per piece
 /// of distinct work; `covering[i]` is the report that covers notice `i`.
@@ -25,6 +26,8 @@ use crate::report::Report;
 pub struct Routed {
     pub reports: Vec<Report>,
     pub covering: Vec<usize>,
+    /// The targets' state stores that failed (errors of the run, not of a record).
+    pub state_errors: Vec<ErrorEntry>,
 }
 
 /// Why a notice has no target.
@@ -70,9 +73,10 @@ pub async fn connections(ctx: &Ctx, notices: Vec<Notice>) -> Routed {
     }
     while let Some(joined) = set.join_next().await {
         // A panicking task leaves its notices without a report: they are refused below.
-        let Ok((from, (reports, covering))) = joined else {
+        let Ok((from, (reports, covering, state_error))) = joined else {
             continue;
         };
+        routed.state_errors.extend(state_error);
         let first = routed.reports.len();
         routed.reports.extend(reports);
         for (i, c) in from.into_iter().zip(covering) {
@@ -96,15 +100,28 @@ pub async fn connections(ctx: &Ctx, notices: Vec<Notice>) -> Routed {
 
 /// One target's notices, worked once each (see [`approve::distinct`]) in
 /// its own context; every report names the target.
-async fn work(base: &Ctx, state: &TargetState, notices: Vec<Notice>) -> (Vec<Report>, Vec<usize>) {
+async fn work(
+    base: &Ctx,
+    state: &TargetState,
+    notices: Vec<Notice>,
+) -> (Vec<Report>, Vec<usize>, Option<ErrorEntry>) {
     let (unique, covering) = approve::distinct(&notices);
+    let mut state_error = None;
     let mut reports = match context(base, state).await {
         Ok(ctx) => {
+            let key = Store::target_key(&state.target.name);
+            let ctx = remember::open(&ctx, key).await;
             let before = ctx.client.api_calls();
             let mut reports = approve::run_all(&ctx, unique).await;
             if let Some(first) = reports.first_mut() {
                 first.api_calls += ctx.client.api_calls().saturating_sub(before);
             }
+            let mut all = Report::new("connection", ctx.dry_run());
+            reports.iter().for_each(|r| all.merge(r.clone()));
+            state_error = remember::close(&ctx, &all).await.map(|mut e| {
+                e.target_name = Some(state.target.name.clone());
+                e
+            });
             reports
         }
         Err(failed) => unique
@@ -124,7 +141,7 @@ async fn work(base: &Ctx, state: &TargetState, notices: Vec<Notice>) -> (Vec<Rep
     for report in &mut reports {
         report.stamp_target(&state.target.name);
     }
-    (reports, covering)
+    (reports, covering, state_error)
 }
 
 /// The target of each notice (its index), or why it has none and whether a

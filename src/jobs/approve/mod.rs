@@ -126,6 +126,8 @@ pub struct Part {
     pub revoke: Vec<Candidate>,
     /// Why a read this part needed failed (nothing is revoked in such a run).
     pub read_failed: Option<String>,
+    /// The service's pending connections as read (endpoint ids).
+    pub pending: Vec<String>,
 }
 
 impl Part {
@@ -137,6 +139,7 @@ impl Part {
             marks: Vec::new(),
             revoke: Vec::new(),
             read_failed: None,
+            pending: Vec::new(),
         }
     }
 
@@ -189,7 +192,9 @@ async fn run(ctx: &Ctx, notices: Vec<Notice>, scheduled: bool) -> Vec<Report> {
     if rules.reconcile {
         alerts.extend(reconcile::revoke(ctx, &mut parts).await);
     }
-    notices::announce(ctx, &mut parts, alerts).await;
+    // A sweep that read every managed service settles what is no longer waiting.
+    let settled = scheduled && parts.iter().all(|p| p.read_failed.is_none());
+    notices::announce(ctx, &mut parts, alerts, settled).await;
     if ctx.settings.audit_description && !ctx.dry_run() {
         notices::write_marks(ctx, &mut parts).await;
     }
@@ -206,6 +211,7 @@ pub(crate) fn rules_of(ctx: &Ctx, scheduled: bool) -> Rules {
     });
     let notices = match (s.pending_notices, s.audit_description, window) {
         (false, _, _) => Notices::Off,
+        (true, false, _) if ctx.state.remembers() => Notices::Remembered,
         (true, true, window) => Notices::Marks { window },
         (true, false, Some((from, to))) => Notices::Window(from, to),
         (true, false, None) => Notices::Off,
@@ -267,6 +273,11 @@ async fn handle(ctx: &Ctx, notice: &Notice, rules: &Rules) -> Part {
             return part;
         }
     };
+    part.pending = connections
+        .iter()
+        .filter(|c| c.status == PENDING)
+        .map(|c| c.id.clone())
+        .collect();
     if let Some(endpoint_id) = &notice.endpoint_id {
         if connections.iter().all(|c| &c.id != endpoint_id) {
             report.error(

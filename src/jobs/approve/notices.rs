@@ -10,9 +10,12 @@ use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
+use std::collections::HashSet;
+
 use super::Part;
 use crate::alerts::Alert;
 use crate::jobs::{marks, Ctx};
+use crate::state::{connection_key, Announced, CLAIM_HOLDS};
 use crate::vpcep::Connection;
 
 /// How the approve job tells which pending connections to announce.
@@ -29,6 +32,10 @@ pub enum Notices {
     /// Without audit marks, on scheduled ticks only: the connections created in
     /// `(from, to]`, the time since the previous scheduled tick.
     Window(OffsetDateTime, OffsetDateTime),
+    /// Without audit marks, with a state store read in this run
+    /// (`WARDEN_STATE` file or S3 API), on every run: each connection left
+    /// pending that the state does not list as announced.
+    Remembered,
 }
 
 /// Whether a connection left pending is to be announced now.
@@ -39,6 +46,7 @@ pub fn announces(c: &Connection, notices: Notices) -> bool {
     match notices {
         Notices::Off => false,
         Notices::Window(from, to) => in_window((from, to)),
+        Notices::Remembered => !marks::is_announced(c.description.as_deref()),
         Notices::Marks { window } => {
             if marks::is_ours(c.description.as_deref()) {
                 !marks::is_announced(c.description.as_deref())
@@ -50,10 +58,64 @@ pub fn announces(c: &Connection, notices: Notices) -> bool {
 }
 
 /// Sends the run's notices (and `extra` alerts) in one delivery; when every
-/// sink took them, the announced connections get their mark, so they are
-/// not announced again.
-pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>) {
+/// sink took them, the announced connections are kept as announced in the
+/// state and get their mark, so they are not announced again. Each is
+/// claimed in the state document first, so a concurrent run does not
+/// announce it too.
+///
+/// `settled`: a scheduled sweep that read every managed service: an
+/// announced connection no longer pending there is no longer waiting, and
+/// is sent resolved, once (Alertmanager ends it).
+pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled: bool) {
     let project = ctx.client.project_id().to_owned();
+    let now = OffsetDateTime::now_utc();
+    let by_marks = ctx.settings.audit_description;
+    let wanted: Vec<(String, String, String)> = parts
+        .iter()
+        .flat_map(|p| {
+            p.announce
+                .iter()
+                .map(|(e, d, _)| (p.service_id.clone(), e.clone(), d.clone()))
+        })
+        .collect();
+    let claimed: Vec<bool> = ctx
+        .state
+        .claim(|doc| {
+            wanted
+                .iter()
+                .map(|(service, endpoint, domain)| {
+                    let key = connection_key(service, endpoint);
+                    // With audit marks the mark decides (clearing it announces
+                    // again); the state only keeps two runs from both announcing.
+                    let free = match doc.announced.get(&key) {
+                        None => true,
+                        Some(a) if a.claimed => now - a.at >= CLAIM_HOLDS,
+                        Some(_) => by_marks,
+                    };
+                    if free {
+                        doc.announced.insert(
+                            key,
+                            Announced {
+                                at: now,
+                                service_id: service.clone(),
+                                endpoint_id: endpoint.clone(),
+                                domain_id: domain.clone(),
+                                claimed: true,
+                            },
+                        );
+                    }
+                    free
+                })
+                .collect()
+        })
+        .await;
+    let mut claimed = claimed.into_iter();
+    for part in parts.iter_mut() {
+        part.announce.retain(|_| claimed.next().unwrap_or(false));
+    }
+    if ctx.state.failed().is_some() {
+        adopt(ctx, parts, now).await;
+    }
     let mut alerts = extra;
     for part in parts.iter() {
         for (endpoint, domain, reason) in &part.announce {
@@ -66,11 +128,41 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>) {
             ));
         }
     }
-    if alerts.is_empty() {
+    if settled {
+        alerts.extend(no_longer_waiting(ctx, parts).await);
+    }
+    if alerts.is_empty() && !settled {
         return;
     }
-    let delivered = ctx.sinks.deliver("approve", &alerts, ctx.dry_run()).await;
+    let delivered = if settled {
+        ctx.sinks
+            .deliver_all("approve", &alerts, ctx.dry_run())
+            .await
+    } else {
+        ctx.sinks.deliver("approve", &alerts, ctx.dry_run()).await
+    };
     let all_reached = delivered.errors.is_empty();
+    let announced: Vec<String> = parts
+        .iter()
+        .flat_map(|p| {
+            p.announce
+                .iter()
+                .map(|(e, _, _)| connection_key(&p.service_id, e))
+        })
+        .collect();
+    ctx.state
+        .update(|doc| {
+            for key in &announced {
+                if all_reached {
+                    if let Some(a) = doc.announced.get_mut(key) {
+                        a.claimed = false;
+                    }
+                } else {
+                    doc.announced.remove(key);
+                }
+            }
+        })
+        .await;
     if parts.is_empty() {
         return;
     }
@@ -85,13 +177,76 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>) {
     if !all_reached {
         return;
     }
-    let now = OffsetDateTime::now_utc();
     for part in parts.iter_mut() {
         for (endpoint, _, reason) in std::mem::take(&mut part.announce) {
             part.marks
                 .push((endpoint, marks::mark("announced", now, &reason)));
         }
     }
+}
+
+/// In a run whose durable document was corrupt (announcements then follow
+/// the rule without a store: only connections created since the previous
+/// tick), the connections left waiting and not announced now are taken as
+/// announced before, so the rebuilt document does not announce them again.
+async fn adopt(ctx: &Ctx, parts: &[Part], now: OffsetDateTime) {
+    ctx.state
+        .update(|doc| {
+            for part in parts {
+                for left in &part.report.left_pending {
+                    let key = connection_key(&left.service_id, &left.endpoint_id);
+                    doc.announced.entry(key).or_insert_with(|| Announced {
+                        at: now,
+                        service_id: left.service_id.clone(),
+                        endpoint_id: left.endpoint_id.clone(),
+                        domain_id: left.domain_id.clone(),
+                        claimed: false,
+                    });
+                }
+            }
+        })
+        .await;
+}
+
+/// The announced connections no longer pending in a sweep that read every
+/// managed service, dropped from the state, each as a resolved notice.
+async fn no_longer_waiting(ctx: &Ctx, parts: &[Part]) -> Vec<Alert> {
+    let pending: HashSet<String> = parts
+        .iter()
+        .flat_map(|p| p.pending.iter().map(|e| connection_key(&p.service_id, e)))
+        .collect();
+    let project = ctx.client.project_id().to_owned();
+    let gone: Vec<Announced> = ctx
+        .state
+        .update(|doc| {
+            let gone: Vec<String> = doc
+                .announced
+                .iter()
+                .filter(|(k, a)| !a.claimed && !pending.contains(*k))
+                .map(|(k, _)| k.clone())
+                .collect();
+            gone.iter()
+                .filter_map(|k| doc.announced.remove(k))
+                .collect()
+        })
+        .await;
+    gone.into_iter()
+        .map(|a| {
+            let mut alert = Alert::pending(
+                &project,
+                &a.service_id,
+                &a.endpoint_id,
+                &a.domain_id,
+                "no longer pending: accepted, rejected or deleted",
+            );
+            alert.summary = format!(
+                "VPCEP connection no longer waiting: endpoint {} of account {} on service {} in project {project}",
+                a.endpoint_id, a.domain_id, a.service_id
+            );
+            alert.resolved = true;
+            alert
+        })
+        .collect()
 }
 
 /// Writes each part's marks in one request per part, only over

@@ -23,6 +23,7 @@ use crate::config::Reconcile;
 use crate::jobs::caps::Cap;
 use crate::jobs::{marks, Ctx, DEADLINE_REASON};
 use crate::report::RevokedEntry;
+use crate::state::connection_key;
 use crate::vpcep::ConnectionAction;
 
 const WHY: &str =
@@ -40,14 +41,30 @@ enum Grace {
     Unrecorded,
 }
 
-fn grace_of(c: &Candidate, grace: Duration, marked: bool, now: OffsetDateTime) -> Grace {
+/// Where `c` stands: its first sighting is the earlier of its description's
+/// mark and the state document's (`remembered`); a new one can be recorded
+/// in the state (`kept`) or in a description the warden may mark (`marked`).
+fn grace_of(
+    c: &Candidate,
+    grace: Duration,
+    marked: bool,
+    kept: bool,
+    remembered: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Grace {
     if grace.is_zero() {
         return Grace::Due;
     }
-    match marks::first_sighting(c.description.as_deref()) {
+    let first = [marks::first_sighting(c.description.as_deref()), remembered]
+        .into_iter()
+        .flatten()
+        .min();
+    match first {
         Some(first) if first + grace <= now => Grace::Due,
         Some(first) => Grace::Waiting(first + grace),
-        None if marked && marks::is_ours(c.description.as_deref()) => Grace::FirstSeen(now + grace),
+        None if kept || (marked && marks::is_ours(c.description.as_deref())) => {
+            Grace::FirstSeen(now + grace)
+        }
         None => Grace::Unrecorded,
     }
 }
@@ -63,19 +80,37 @@ fn time_of(at: OffsetDateTime) -> String {
 pub async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Vec<Alert> {
     let s = &ctx.settings;
     let now = OffsetDateTime::now_utc();
-    // Without audit marks no first sighting is kept: `report` mode, which
-    // revokes nothing, reports at once; `reject` (refused at start with a
-    // grace period) revokes nothing.
-    let minutes = match (s.audit_description, s.reconcile) {
+    if let Some(why) = ctx.state.failed() {
+        // Without the first sightings nothing is revoked in this target;
+        // the other targets of the run go on.
+        let reason = format!("{WHY}; not revoked: the state store could not be relied on ({why}), and revoking needs the first sightings it keeps");
+        ctx.seat.offer(Cap::Revoke, 0, None).await;
+        for part in parts.iter_mut() {
+            for c in std::mem::take(&mut part.revoke) {
+                part.report.revoked.push(entry(&c, false, reason.clone()));
+            }
+        }
+        return Vec::new();
+    }
+    let kept = ctx.state.remembers();
+    // Without a state store or audit marks no first sighting is kept:
+    // `report` mode, which revokes nothing, reports at once; `reject`
+    // (refused at start with a grace period) revokes nothing.
+    let minutes = match (s.audit_description || kept, s.reconcile) {
         (false, Reconcile::Report) => 0,
         _ => s.reconcile_grace_minutes.min(i64::MAX as u64 / 60),
     };
     let grace = Duration::minutes(minutes as i64);
+    let first_seen = ctx.state.view(|d| d.first_seen.clone()).await;
+    let mut seen_now = std::collections::BTreeMap::new();
     let mut alerts = Vec::new();
     let mut due: Vec<(usize, Candidate)> = Vec::new();
     for (i, part) in parts.iter_mut().enumerate() {
         for c in std::mem::take(&mut part.revoke) {
-            let waiting = match grace_of(&c, grace, s.audit_description, now) {
+            let key = connection_key(&c.service_id, &c.endpoint_id);
+            let remembered = first_seen.get(&key).copied().filter(|_| kept);
+            seen_now.insert(key, remembered.unwrap_or(now));
+            let waiting = match grace_of(&c, grace, s.audit_description, kept, remembered, now) {
                 Grace::Due => {
                     due.push((i, c));
                     continue;
@@ -91,13 +126,15 @@ pub async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Vec<Alert> {
                         time_of(at),
                         s.reconcile_grace_minutes
                     );
-                    let mark = marks::mark(marks::FOUND_NOT_ALLOWED, now, WHY);
-                    part.marks.push((c.endpoint_id.clone(), mark));
+                    if s.audit_description && marks::is_ours(c.description.as_deref()) {
+                        let mark = marks::mark(marks::FOUND_NOT_ALLOWED, now, WHY);
+                        part.marks.push((c.endpoint_id.clone(), mark));
+                    }
                     alerts.push(scheduled_notice(ctx, &c, &reason));
                     reason
                 }
                 Grace::Unrecorded => format!(
-                    "{WHY}; not revoked: the first sighting that starts WARDEN_RECONCILE_GRACE_MINUTES cannot be recorded (its description is not the warden's, or WARDEN_AUDIT_DESCRIPTION is off)"
+                    "{WHY}; not revoked: the first sighting that starts WARDEN_RECONCILE_GRACE_MINUTES cannot be recorded (no WARDEN_STATE store, and its description is not the warden's or WARDEN_AUDIT_DESCRIPTION is off)"
                 ),
             };
             part.report.revoked.push(entry(&c, false, waiting));
@@ -114,6 +151,22 @@ pub async fn revoke(ctx: &Ctx, parts: &mut [Part]) -> Vec<Alert> {
                 n => format!("{first} (and {n} more)"),
             }
         });
+    if kept {
+        // The first sightings of this run's candidates; after a complete
+        // read, a connection no longer a candidate (allowed again, revoked,
+        // gone) is forgotten, so a later sighting starts afresh.
+        let complete = incomplete.is_none();
+        ctx.state
+            .update(|doc| {
+                if complete {
+                    doc.first_seen.retain(|k, _| seen_now.contains_key(k));
+                }
+                for (k, at) in seen_now {
+                    doc.first_seen.entry(k).or_insert(at);
+                }
+            })
+            .await;
+    }
     let verdict = ctx.seat.offer(Cap::Revoke, due.len(), incomplete).await;
     let max = s.reconcile_max;
     let refused = if !verdict.incomplete.is_empty() {

@@ -4,5 +4,5 @@
 mod file;
 mod processes;
 mod revoke;
-
+mod s3;
 mod settings;

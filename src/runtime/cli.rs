@@ -277,27 +277,69 @@ fn print_report(report: &crate::report::Report) -> ExitCode {
 
 async fn check(settings: &Settings) -> ExitCode {
     eprintln!("{}", settings.summary());
-    if !settings.targets.is_empty() {
-        return check_targets(settings).await;
-    }
-    match crate::vpcep::check(settings).await {
-        Ok(found) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&found).expect("a check report always serializes")
-            );
-            ExitCode::SUCCESS
+    let (mut found, vpcep_ok) = if settings.targets.is_empty() {
+        match crate::vpcep::check(settings).await {
+            Ok(found) => (
+                serde_json::to_value(&found).expect("a check report always serializes"),
+                true,
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                (serde_json::json!({"error": e.to_string()}), false)
+            }
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+    } else {
+        check_targets(settings).await
+    };
+    let state_ok = check_state(settings, &mut found).await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&found).expect("a check report always serializes")
+    );
+    if vpcep_ok && state_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 
+/// `check` of the state store (`WARDEN_STATE`): readable and writable, and
+/// how each target's document reads; added to `found` as `state`.
+async fn check_state(settings: &Settings, found: &mut serde_json::Value) -> bool {
+    let store = crate::state::Store::from_settings(settings);
+    let keys: Vec<String> = if settings.targets.is_empty() {
+        vec![crate::state::Store::project_key(&settings.project_id)]
+    } else {
+        settings
+            .targets
+            .iter()
+            .map(|t| crate::state::Store::target_key(&t.name))
+            .collect()
+    };
+    let state = crate::state::check(&store, &keys).await;
+    match &state.error {
+        Some(e) => eprintln!("error: state: {e}"),
+        None if !state.durable => eprintln!(
+            "state: {} is readable and writable, but kept in this process only: set WARDEN_STATE to a file:// directory or an s3:// bucket so runs remember what was sent",
+            state.location
+        ),
+        None => eprintln!("state: {} is readable and writable", state.location),
+    }
+    for doc in state.documents.iter().filter(|d| d.detail.is_some()) {
+        eprintln!(
+            "warning: state document {} is {}: {} (the next run rebuilds a corrupt one)",
+            doc.key,
+            doc.status,
+            doc.detail.as_deref().unwrap_or_default()
+        );
+    }
+    found["state"] = serde_json::to_value(&state).expect("a state check always serializes");
+    state.writable
+}
+
 /// `check` of every target: one entry each, `found` or `error` (with its
-/// hint); exit 1 when any failed.
-async fn check_targets(settings: &Settings) -> ExitCode {
+/// hint); whether all succeeded.
+async fn check_targets(settings: &Settings) -> (serde_json::Value, bool) {
     let mut failed = false;
     let entries: Vec<serde_json::Value> = crate::targets::check(settings)
         .await
@@ -311,16 +353,7 @@ async fn check_targets(settings: &Settings) -> ExitCode {
             }
         })
         .collect();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({ "targets": entries }))
-            .expect("a check report always serializes")
-    );
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    (serde_json::json!({ "targets": entries }), !failed)
 }
 
 #[cfg(feature = "emulator")]

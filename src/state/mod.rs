@@ -14,6 +14,7 @@
 //! directory or key prefix of `WARDEN_STATE`.
 
 mod backend;
+mod check;
 mod doc;
 mod file;
 mod memory;
@@ -23,6 +24,7 @@ mod s3;
 use std::sync::Arc;
 
 pub use backend::{Backend, Expected, Put, StoreError, Stored, Version, MAX_DOC_BYTES};
+pub use check::{check, DocumentCheck, StateCheck};
 pub use doc::{connection_key, Announced, Doc, LastRun, Sent, CLAIM_HOLDS, FORMAT};
 pub use run::{Run, MAX_TRIES};
 

@@ -54,3 +54,13 @@ async fn file_store_corrupt_document_is_refused_rebuilt_and_nothing_goes_twice()
     processes::a_corrupt_document_is_refused_rebuilt_and_nothing_goes_twice(&shared(&dir)).await;
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn file_store_check_reads_and_writes_it_or_fails_saying_why() {
+    let dir = directory("check");
+    processes::check_reads_and_writes_the_store(&shared(&dir)).await;
+    let blocked = dir.join("not-a-directory");
+    std::fs::write(&blocked, b"x").unwrap();
+    processes::check_fails_on_a_store_it_cannot_write(&shared(&blocked)).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

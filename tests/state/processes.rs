@@ -65,9 +65,15 @@ impl World {
 
     /// A `tick` process, waited for off the async threads.
     pub async fn spawn(&self, shared: &Shared) -> Output {
+        self.run(shared, "tick").await
+    }
+
+    /// The binary's `command` with `shared`'s store, waited for off the async threads.
+    pub async fn run(&self, shared: &Shared, command: &str) -> Output {
+        let name = command;
         let mut command = Command::new(env!("CARGO_BIN_EXE_vpcep-warden"));
         command
-            .arg("tick")
+            .arg(name)
             .env_clear()
             .env("HUAWEICLOUD_SDK_AK", AK)
             .env("HUAWEICLOUD_SDK_SK", SK)
@@ -219,4 +225,36 @@ pub async fn a_corrupt_document_is_refused_rebuilt_and_nothing_goes_twice(shared
     let received = world.received();
     assert_eq!(received.get(QUOTA), Some(&1), "{received:?}");
     assert_eq!(received.get(&pending_key()), Some(&1), "{received:?}");
+}
+
+/// `check` says the store is readable and writable, and how the document reads.
+pub async fn check_reads_and_writes_the_store(shared: &Shared) {
+    let world = World::start().await;
+    let output = world.run(shared, "check").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["state"]["writable"], true, "{found}");
+    assert_eq!(found["state"]["documents"][0]["status"], "absent");
+    assert!(stderr.contains("is readable and writable"), "{stderr}");
+    world.tick(shared).await;
+    let output = world.run(shared, "check").await;
+    let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["state"]["documents"][0]["status"], "ok", "{found}");
+    assert!(found["state"]["documents"][0]["last_run_at"].is_string());
+}
+
+/// `check` fails, saying why, when the store cannot be written.
+pub async fn check_fails_on_a_store_it_cannot_write(unreachable: &Shared) {
+    let world = World::start().await;
+    let output = world.run(unreachable, "check").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: state: state store "), "{stderr}");
+    let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["state"]["writable"], false, "{found}");
+    assert!(
+        found["quotas"].is_array(),
+        "the VPCEP check still ran: {found}"
+    );
 }

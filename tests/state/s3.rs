@@ -175,3 +175,12 @@ async fn s3_store_writes_only_over_the_version_it_read() {
     assert_eq!(backend.get(key).await.unwrap().unwrap().bytes, b"2");
     store.check().await.expect("readable and writable");
 }
+
+#[tokio::test]
+async fn s3_store_check_reads_and_writes_it_or_fails_saying_why() {
+    let unreachable = shared(&format!("http://127.0.0.1:{}", free_port()), "warden-down");
+    processes::check_fails_on_a_store_it_cannot_write(&unreachable).await;
+    let Some(moto) = moto().await else { return };
+    let shared = moto.shared("warden-check").await;
+    processes::check_reads_and_writes_the_store(&shared).await;
+}

@@ -3,6 +3,7 @@
 
 mod file;
 mod processes;
+mod resolved;
 mod revoke;
 mod s3;
 mod settings;

@@ -1,5 +1,8 @@
 # vpcep-warden on FunctionGraph: the custom-runtime function built by
 # package.sh, an agency that lends it the least VPCEP and SMN permissions,
+# a private, encrypted OBS bucket for its state (what was sent, announced
+# and first seen: WARDEN_STATE), read and written with the agency's
+# temporary credentials through OBS's S3-compatible API,
 # two timers (approve and gc every 5 minutes, quota hourly) and a webhook
 # behind API Gateway. With `targets` and `fan_out`, each timer hands every
 # target a tick of its own: the function invokes itself asynchronously once
@@ -57,6 +60,9 @@ locals {
       WARDEN_SCHEDULE_MINUTES = "5"
       WARDEN_TARGETS          = var.targets
       WARDEN_FUNCTION_URN     = var.fan_out ? local.function_urn : ""
+      # Signed with each invocation's agency credentials (AK/SK and security
+      # token); the endpoint is OBS of WARDEN_REGION.
+      WARDEN_STATE = "s3://${huaweicloud_obs_bucket.state.bucket}/warden"
     },
     var.extra_settings,
   )
@@ -78,16 +84,72 @@ resource "huaweicloud_identity_role" "warden" {
   })
 }
 
-# FunctionGraph (op_svc_cff) acts with this agency in the region's project only.
+# The state bucket: private, encrypted with OBS-managed keys (SSE-OBS), a
+# document not rewritten for 90 days (a target since removed) expires, and
+# so do the probes `check` may leave behind.
+resource "huaweicloud_obs_bucket" "state" {
+  bucket        = var.state_bucket
+  acl           = "private"
+  storage_class = "STANDARD"
+  encryption    = true
+  sse_algorithm = "AES256"
+
+  lifecycle_rule {
+    name    = "expire-stale-documents"
+    prefix  = "warden"
+    enabled = true
+    expiration {
+      days = 90
+    }
+  }
+
+  lifecycle_rule {
+    name    = "expire-check-probes"
+    prefix  = "warden/checks"
+    enabled = true
+    expiration {
+      days = 1
+    }
+  }
+}
+
+# OBS is a global service in IAM: its policy is a global one ("AX"), and
+# reaches the objects of the state bucket only.
+resource "huaweicloud_identity_role" "state" {
+  name        = "${var.name}-state-policy"
+  description = "vpcep-warden: read and write its state documents"
+  type        = "AX"
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["obs:object:GetObject", "obs:object:PutObject", "obs:object:DeleteObject"]
+        Resource = ["OBS:*:*:object:${huaweicloud_obs_bucket.state.bucket}/*"]
+      },
+      # Without it a document not yet written reads as 403, not 404.
+      {
+        Effect   = "Allow"
+        Action   = ["obs:bucket:ListBucket"]
+        Resource = ["OBS:*:*:bucket:${huaweicloud_obs_bucket.state.bucket}"]
+      },
+    ]
+  })
+}
+
+# FunctionGraph (op_svc_cff) acts with this agency in the region's project
+# only, and on the state bucket's objects.
 resource "huaweicloud_identity_agency" "warden" {
   name                   = "${var.name}-agency"
-  description            = "Lets the vpcep-warden function call VPCEP and SMN"
+  description            = "Lets the vpcep-warden function call VPCEP and SMN and keep its state in OBS"
   delegated_service_name = "op_svc_cff"
 
   project_role {
     project = var.region
     roles   = [huaweicloud_identity_role.warden.name]
   }
+
+  domain_roles = [huaweicloud_identity_role.state.name]
 }
 
 resource "huaweicloud_fgs_function" "warden" {
@@ -170,6 +232,11 @@ resource "huaweicloud_fgs_function_trigger" "webhook" {
 output "function_urn" {
   description = "URN of the function."
   value       = huaweicloud_fgs_function.warden.urn
+}
+
+output "state_bucket" {
+  description = "The OBS bucket of the state documents (WARDEN_STATE=s3://<this>/warden)."
+  value       = huaweicloud_obs_bucket.state.bucket
 }
 
 output "agency" {

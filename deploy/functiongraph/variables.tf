@@ -22,6 +22,16 @@ variable "name" {
   default     = "vpcep-warden"
 }
 
+variable "state_bucket" {
+  description = "Name of the OBS bucket created for the warden's state (WARDEN_STATE); bucket names are global: 3 to 63 lower-case letters, digits, dots and hyphens."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket))
+    error_message = "state_bucket must be 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit."
+  }
+}
+
 variable "package_path" {
   description = "The zip built by deploy/functiongraph/package.sh (bootstrap at its root)."
   type        = string

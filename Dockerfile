@@ -41,7 +41,8 @@ COPY --from=build /vpcep-warden /vpcep-warden
 COPY --from=build --chown=65532:65532 /state /var/lib/vpcep-warden
 ENV WARDEN_STATE=file:///var/lib/vpcep-warden
 VOLUME ["/var/lib/vpcep-warden"]
-USER nonroot:nonroot
+# Numeric (distroless's nonroot user), so Kubernetes' runAsNonRoot can verify it.
+USER 65532:65532
 EXPOSE 8000
 ENTRYPOINT ["/vpcep-warden"]
 CMD ["serve", "--listen", "0.0.0.0:8000", "--every", "5m"]

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use tracing::field::Empty;
 use tracing::{info_span, Instrument};
 
 use crate::events::{Job, Notice, Trigger};
@@ -26,7 +27,17 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
     let mut outcome = match trigger {
         Trigger::Tick { jobs, targets } => {
             let names: Vec<&str> = jobs.iter().map(|j| j.name()).collect();
-            let span = info_span!("tick", jobs = %names.join(","), targets = %targets.join(","), dry_run = ctx.dry_run());
+            // Fields recorded only when they say something, so lines stay short.
+            let span = info_span!("tick", jobs = Empty, targets = Empty, dry_run = Empty);
+            if !names.is_empty() {
+                span.record("jobs", names.join(","));
+            }
+            if !targets.is_empty() {
+                span.record("targets", targets.join(","));
+            }
+            if ctx.dry_run() {
+                span.record("dry_run", true);
+            }
             let report = if targets::configured(ctx) {
                 let work = move |ctx: Ctx| {
                     let jobs = jobs.clone();

@@ -17,10 +17,62 @@ pub const MAX_ERROR_LINES: usize = 20;
 /// Ids named in the summary for long lists (`left_pending`, `gc_skipped`).
 pub const FIRST_IDS: usize = 5;
 
-/// Starts logging to `writer`: JSON lines (every field at the top level)
-/// when `json`, else human text. The level comes from `RUST_LOG` (or
-/// `AWS_LAMBDA_LOG_LEVEL` on Lambda), else `default_filter`.
-pub fn init<W>(writer: W, json: bool, default_filter: &str, with_time: bool)
+/// The time on every line, in every mode: RFC 3339 in UTC with milliseconds
+/// (`2026-12-02T01:42:53.279Z`), under the key `timestamp` in JSON lines,
+/// which Lambda's advanced logging controls need to file a line by its level.
+type Clock = tracing_subscriber::fmt::time::UtcTime<
+    &'static [time::format_description::BorrowedFormatItem<'static>],
+>;
+
+fn clock() -> Clock {
+    tracing_subscriber::fmt::time::UtcTime::new(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+}
+
+/// Whether text logs may be coloured: only on a terminal, and never when
+/// `NO_COLOR` is set to anything but an empty string (no-color.org).
+pub fn colour(terminal: bool, no_color: Option<&str>) -> bool {
+    terminal && no_color.is_none_or(str::is_empty)
+}
+
+/// The subscriber writing to `writer`: JSON lines (every field at the top
+/// level, one `level` key) when `json`, else human text, coloured when
+/// `ansi`; a `timestamp` on every line either way. `filter` says what is logged.
+pub fn subscriber<W>(
+    writer: W,
+    json: bool,
+    filter: EnvFilter,
+    ansi: bool,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_env_filter(filter)
+        .with_timer(clock())
+        // The module path adds length, not meaning, to every line.
+        .with_target(false);
+    if json {
+        Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .finish(),
+        )
+    } else {
+        Box::new(builder.with_ansi(ansi).finish())
+    }
+}
+
+/// Starts logging to `writer` (see [`subscriber`]); `terminal`: whether
+/// `writer` is a terminal (colour only then, and not with `NO_COLOR`). The
+/// level comes from `RUST_LOG` (or `AWS_LAMBDA_LOG_LEVEL` on Lambda), else
+/// `default_filter`.
+pub fn init<W>(writer: W, json: bool, default_filter: &str, terminal: bool)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
@@ -29,27 +81,9 @@ where
         .map(|l| EnvFilter::new(l.to_ascii_lowercase()))
         .or_else(|| EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_env_filter(filter);
+    let ansi = colour(terminal, std::env::var("NO_COLOR").ok().as_deref());
     // A second init (tests) is ignored rather than a panic.
-    let _ = match (json, with_time) {
-        (true, true) => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .try_init(),
-        (true, false) => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .without_time()
-            .try_init(),
-        (false, true) => builder.try_init(),
-        (false, false) => builder.without_time().try_init(),
-    };
+    let _ = tracing::subscriber::set_global_default(subscriber(writer, json, filter, ansi));
 }
 
 /// The first few ids of a list, comma-separated, with how many were left out.
@@ -189,6 +223,49 @@ fn emf_line(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("")), "an empty NO_COLOR is unset");
+        assert!(!colour(true, Some("1")));
+        assert!(!colour(false, None));
+    }
+
+    /// A writer into a shared buffer.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_json_line_has_a_timestamp_as_lambda_mode_writes_them() {
+        // The subscriber Lambda mode uses (`init(stdout, json, "info", false)`).
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = subscriber(move || writer.clone(), true, EnvFilter::new("info"), false);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(alert_level = "critical", "alert");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(line["alert_level"], "critical");
+        let stamp = line["timestamp"].as_str().unwrap();
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{stamp}"
+        );
+    }
     use super::*;
 
     #[test]

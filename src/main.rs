@@ -25,13 +25,15 @@ async fn main() -> ExitCode {
     };
     // WARDEN_LOG_FORMAT is checked with the other settings; here only `json` matters.
     let json = std::env::var("WARDEN_LOG_FORMAT").is_ok_and(|f| f.trim() == "json");
-    vpcep_warden::logs::init(std::io::stderr, json, default_filter, true);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    vpcep_warden::logs::init(std::io::stderr, json, default_filter, terminal);
     cli::run(cli).await
 }
 
 async fn serve_lambda() -> ExitCode {
     // As Lambda's advanced logging controls say: JSON lines when
-    // AWS_LAMBDA_LOG_FORMAT=JSON; Lambda adds the time itself.
+    // AWS_LAMBDA_LOG_FORMAT=JSON, each with its `timestamp` and one `level`
+    // (without them Lambda files a line as INFO and drops it under WARN).
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     vpcep_warden::logs::init(std::io::stdout, json, "info", false);
     // With WARDEN_SECRETS_ARN, the secrets come from Secrets Manager at start
@@ -74,14 +76,9 @@ async fn serve_lambda() -> ExitCode {
 }
 
 async fn serve_functiongraph() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "vpcep_warden=info,warn".into()),
-        )
-        .init();
+    // Captured by the platform: never coloured; JSON with WARDEN_LOG_FORMAT=json.
+    let json = std::env::var("WARDEN_LOG_FORMAT").is_ok_and(|f| f.trim() == "json");
+    vpcep_warden::logs::init(std::io::stderr, json, "vpcep_warden=info,warn", false);
     let ctx = functiongraph::Env::from_env()
         .map_err(|e| e.to_string())
         .and_then(|env| {

@@ -451,20 +451,31 @@ fn aws_samples_parse_as_the_official_types() {
 }
 
 #[test]
-fn a_plain_text_timer_event_runs_every_job_or_the_jobs_it_names() {
-    for text in ["User Event", "every job please", "nightly tick #3"] {
+fn a_plain_text_timer_event_runs_the_jobs_it_names_in_any_case_and_nothing_else() {
+    for (text, jobs) in [
+        ("approve, gc", vec![Job::Approve, Job::Gc]),
+        ("approve gc", vec![Job::Approve, Job::Gc]),
+        ("Approve", vec![Job::Approve]),
+        ("QUOTA,Gc", vec![Job::Quota, Job::Gc]),
+    ] {
         let timer = json!({"trigger_type": "TIMER", "user_event": text});
         assert_eq!(
             decode_value(&timer, &demo(), at(0)).unwrap().trigger,
-            tick(&Job::ALL),
+            tick(&jobs),
             "{text}"
         );
     }
-    let named = json!({"trigger_type": "TIMER", "user_event": "approve, gc"});
-    assert_eq!(
-        decode_value(&named, &demo(), at(0)).unwrap().trigger,
-        tick(&[Job::Approve, Job::Gc])
-    );
+    // Anything else is refused: never read as "every job", gc's deletions included.
+    for text in [
+        "User Event",
+        "every job please",
+        "nightly tick #3",
+        "approve;gc",
+    ] {
+        let timer = json!({"trigger_type": "TIMER", "user_event": text});
+        let err = decode_value(&timer, &demo(), at(0)).unwrap_err();
+        assert!(err.to_string().contains("not a job"), "{text}: {err}");
+    }
 }
 
 #[test]

@@ -95,3 +95,86 @@ async fn logs_of_a_100_by_1000_estate_are_one_small_line_per_action_plus_a_summa
         1
     );
 }
+
+/// Runs `vpcep-warden tick` with the log format `format` (stderr a pipe) against `base`.
+async fn tick_logs(base: String, format: &'static str) -> String {
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
+            .arg("tick")
+            .env_clear()
+            .env("HUAWEICLOUD_SDK_AK", AK)
+            .env("HUAWEICLOUD_SDK_SK", SK)
+            .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+            .env("WARDEN_VPCEP_ENDPOINT", base)
+            .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
+            .env("WARDEN_QUOTA_WARN_PERCENT", "0.5")
+            .env("WARDEN_LOG_FORMAT", format)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A connection to approve, one left pending (announced), a failed
+/// endpoint to delete and quotas over the warning level.
+fn busy() -> Value {
+    json!({
+        "services": [{"id": SERVICE, "owner": "provider", "service_name": "orders", "approval_enabled": true,
+            "connections": [pending("e0000000-0000-4000-8000-0000000000a1", ALLOWED),
+                            pending("e0000000-0000-4000-8000-0000000000b2", STRANGER)]}],
+        "endpoints": [endpoint("e0000000-0000-4000-8000-0000000000f1", "failed", &minutes_ago(600), &[])],
+    })
+}
+
+const ACTIONS: [&str; 4] = [
+    "connection accepted",
+    "failed endpoint deleted",
+    "alert",
+    "connection rejected",
+];
+
+#[tokio::test]
+async fn text_logs_in_a_pipe_have_no_colour_a_timestamp_and_short_action_lines() {
+    let emu = emulator(busy(), Options::default()).await;
+    let text = tick_logs(emu.base_url(), "text").await;
+    assert!(!text.contains('\u{1b}'), "colour codes in a pipe: {text:?}");
+    let mut actions = 0;
+    for line in text.lines() {
+        let stamp = line.split_whitespace().next().unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "no RFC 3339 time first: {line}"
+        );
+        if ACTIONS.iter().any(|a| line.contains(&format!(" {a} "))) {
+            actions += 1;
+            assert!(line.len() < 200, "{} bytes: {line}", line.len());
+        }
+    }
+    assert!(actions >= 4, "accepted, deleted and alerts: {text}");
+}
+
+#[tokio::test]
+async fn json_log_lines_have_one_level_and_a_timestamp_and_alerts_their_own_level_apart() {
+    let emu = emulator(busy(), Options::default()).await;
+    let text = tick_logs(emu.base_url(), "json").await;
+    let mut alerts = 0;
+    for line in text.lines() {
+        assert_eq!(line.matches("\"level\":").count(), 1, "{line}");
+        let value: Value = serde_json::from_str(line).unwrap();
+        let stamp = value["timestamp"].as_str().unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{line}"
+        );
+        if value["message"] == "alert" {
+            alerts += 1;
+            assert_eq!(value["level"], "WARN", "{line}");
+            assert!(value["alert_level"].is_string(), "{line}");
+        }
+    }
+    assert!(alerts >= 2, "{text}");
+}

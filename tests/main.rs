@@ -14,6 +14,7 @@ mod jobs;
 mod judgement;
 mod logs;
 mod organizations;
+mod packaging;
 mod reliability;
 mod routing;
 mod safety;

@@ -206,6 +206,18 @@ impl Alert {
         self
     }
 
+    /// What the alert is about, in a few characters for its log line: the
+    /// endpoint, else the service, else the usage of a quota, else the project.
+    pub fn subject(&self) -> String {
+        if let Some(id) = self.fact("endpoint_id").or_else(|| self.fact("service_id")) {
+            return id;
+        }
+        match (self.fact("used"), self.fact("quota")) {
+            (Some(used), Some(quota)) => format!("{used}/{quota}"),
+            _ => self.project_id.clone(),
+        }
+    }
+
     /// A fact as text (numbers as written, strings as they are).
     pub fn fact(&self, name: &str) -> Option<String> {
         self.facts.get(name).map(|v| match v {

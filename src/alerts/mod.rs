@@ -206,7 +206,10 @@ impl Sinks {
             return out;
         }
         for alert in &firing {
-            warn!(dedup_key = %alert.dedup_key, level = alert.level.name(), reason = %alert.reason, "{}", alert.summary);
+            // One short line; the alert's own level is `alert_level`, so a
+            // JSON line has one `level` (the line's). The whole alert is in the report.
+            let reason: String = alert.reason.chars().take(80).collect();
+            warn!(alert_level = alert.level.name(), kind = %alert.kind, on = %alert.subject(), %reason, "alert");
         }
         if dry_run {
             out.alerts = entries(&firing, |_| vec!["log".to_owned()]);

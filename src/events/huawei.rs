@@ -18,11 +18,12 @@ use super::{Decoded, Job, Notice, Record, Reply, Trigger};
 use crate::config::Settings;
 
 /// A FunctionGraph timer: a tick; `user_event`, when set, is JSON (an object
-/// or a string holding one) that may name `jobs`, or plain text. Plain text
-/// naming jobs (`approve,gc`) runs those; other plain text (the console's
-/// example is `User Event`) runs every job. Text that starts like JSON but is
-/// not, or a list naming a job beside unknown words (`gc,quotaa`), is refused
-/// rather than ignored, so a mistyped job list never runs every job.
+/// or a string holding one) that may name `jobs`, or plain text: job names
+/// matched ignoring case, separated by commas or spaces (`approve,gc`,
+/// `Approve GC`), run those. Any other text (the console's example `User
+/// Event`, a mistyped `gc,quotaa`, text that starts like JSON but is not) is
+/// refused rather than read as "every job", so no typo ever runs gc's
+/// deletions. An empty `user_event` runs every job.
 ///
 /// A JSON `user_event` with `"warden": "tick"` or `"warden": "fanout"` is
 /// read as the direct event it is, targets and all: the Terraform timers send
@@ -33,7 +34,7 @@ pub(crate) fn timer(
     settings: &Settings,
 ) -> Result<Decoded, EventError> {
     const ORIGIN: &str = "functiongraph-timer";
-    const EXPECTED: &str = r#"user_event as JSON such as {"jobs": ["approve", "gc"]}, or empty"#;
+    const EXPECTED: &str = r#"user_event as JSON such as {"jobs": ["approve", "gc"]}, job names such as "approve gc", or empty"#;
     let invalid =
         |cause: Option<Cause>| EventError::malformed(ORIGIN, Reply::Report, EXPECTED, cause);
     let parsed;
@@ -41,22 +42,10 @@ pub(crate) fn timer(
         None | Some(Value::Null) => None,
         Some(Value::String(text)) if text.trim().is_empty() => None,
         Some(Value::String(text)) if !text.trim_start().starts_with(['{', '[', '"']) => {
-            let names_a_job = text
-                .split([',', ' '])
-                .any(|word| word.trim().parse::<Job>().is_ok());
-            let job_list = names_a_job
-                && text
-                    .chars()
-                    .all(|c| c.is_ascii_alphabetic() || c == ',' || c == ' ');
-            let jobs = if job_list {
-                jobs(Some(&Value::String(text.clone())), ORIGIN)?
-            } else {
-                Job::ALL.to_vec()
-            };
             return Ok(Decoded {
                 source: ORIGIN,
                 trigger: Trigger::Tick {
-                    jobs,
+                    jobs: named_jobs(text).map_err(|why| invalid(Some(Cause::Invalid(why))))?,
                     targets: Vec::new(),
                 },
                 reply: Reply::Report,
@@ -98,6 +87,25 @@ pub(crate) fn timer(
         },
         reply: Reply::Report,
     })
+}
+
+/// The jobs a plain-text `user_event` names: words separated by commas or
+/// spaces, each a job name in any case; else why not.
+fn named_jobs(text: &str) -> Result<Vec<Job>, String> {
+    let mut jobs = Vec::new();
+    for word in text.split(|c: char| c == ',' || c.is_whitespace()) {
+        if word.is_empty() {
+            continue;
+        }
+        let job = word.to_ascii_lowercase().parse::<Job>().map_err(|_| {
+            let shown: String = word.chars().take(40).collect();
+            format!("unknown job {shown:?} in a timer's plain-text user_event: it is not a job; name jobs (approve, quota, gc) separated by commas or spaces, or leave it empty for every job")
+        })?;
+        if !jobs.contains(&job) {
+            jobs.push(job);
+        }
+    }
+    Ok(jobs)
 }
 
 #[derive(Deserialize)]

@@ -154,7 +154,13 @@ async fn carry_out(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
         };
         match result {
             Ok(()) => {
-                info!(service_id = %entry.service_id, endpoint_id = %entry.endpoint_id, domain_id = %entry.domain_id, ?action, reason = %entry.reason, "connection decided");
+                // One short line: the endpoint names the connection; the service is in the report.
+                let done = if matches!(action, ConnectionAction::Receive) {
+                    "connection accepted"
+                } else {
+                    "connection rejected"
+                };
+                info!(endpoint = %entry.endpoint_id, domain = %entry.domain_id, reason = %entry.reason, "{done}");
                 push_done(part, action, entry, ours, now);
             }
             Err(e) => failed(&mut part.report, &entry.service_id, &entry.endpoint_id, &e),

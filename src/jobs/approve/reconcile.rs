@@ -254,7 +254,7 @@ async fn reject_all(
         let part = &mut parts[i];
         match result {
             Ok(()) => {
-                info!(service_id = %done.service_id, endpoint_id = %done.endpoint_id, domain_id = %done.domain_id, "connection revoked");
+                info!(endpoint = %done.endpoint_id, domain = %done.domain_id, "connection revoked");
                 if ours {
                     part.marks.push((
                         done.endpoint_id.clone(),

@@ -175,7 +175,7 @@ async fn recheck_and_delete(ctx: &Ctx, listed: Endpoint, rules: &Rules) -> Outco
     }
     match ctx.client.delete_endpoint(&current.id).await {
         Ok(()) => {
-            info!(endpoint_id = %current.id, updated_at = %current.updated_at, "failed endpoint deleted");
+            info!(endpoint = %current.id, updated_at = %current.updated_at, "failed endpoint deleted");
             Outcome::Deleted(deleted_entry(&current))
         }
         Err(e) => Outcome::Failed(current.id, e),

@@ -87,7 +87,8 @@ async fn alertmanager_format_posts_the_v2_alert_array() {
 }
 
 #[tokio::test]
-async fn alertmanager_alerts_outlive_the_schedule_and_levels_not_crossed_are_resolved_now() {
+async fn alertmanager_alerts_outlive_the_schedule_every_crossed_level_fires_and_the_others_are_resolved_now(
+) {
     let (hook, report) = run_with_hook(AlertFormat::Alertmanager).await;
     let body = hook.requests()[0].json();
     let at = |v: &serde_json::Value| {
@@ -111,12 +112,18 @@ async fn alertmanager_alerts_outlive_the_schedule_and_levels_not_crossed_are_res
             resolved.push(key);
         }
     }
-    assert_eq!(firing, [format!("vpcep-quota/{PROJECT}/endpoint/critical")]);
+    // At critical the warning level is crossed too: both fire.
+    assert_eq!(
+        firing,
+        [
+            format!("vpcep-quota/{PROJECT}/endpoint/critical"),
+            format!("vpcep-quota/{PROJECT}/endpoint/warning"),
+        ]
+    );
     resolved.sort();
     assert_eq!(
         resolved,
         [
-            format!("vpcep-quota/{PROJECT}/endpoint/warning"),
             format!("vpcep-quota/{PROJECT}/endpoint_service/critical"),
             format!("vpcep-quota/{PROJECT}/endpoint_service/warning"),
         ]
@@ -488,4 +495,45 @@ async fn a_string_error_code_an_echoed_token_and_a_huge_answer_are_failed_delive
             assert!(message.contains("bytes"), "{message}");
         }
     }
+}
+
+#[tokio::test]
+async fn at_critical_alertmanager_keeps_the_warning_firing_and_chat_hears_critical_only() {
+    // 143 of 150: critical (95 %), and above the warning level too.
+    let (hook, _) = run_with_hook(AlertFormat::Alertmanager).await;
+    let body = hook.requests()[0].json();
+    let alerts = body.as_array().unwrap();
+    let endpoint = |severity: &str| {
+        alerts
+            .iter()
+            .find(|a| {
+                a["labels"]["resource_type"] == "endpoint" && a["labels"]["severity"] == severity
+            })
+            .unwrap_or_else(|| panic!("no {severity} alert: {body}"))
+    };
+    let now = time::OffsetDateTime::now_utc();
+    for severity in ["critical", "warning"] {
+        let ends = endpoint(severity)["endsAt"].as_str().unwrap();
+        let ends =
+            time::OffsetDateTime::parse(ends, &time::format_description::well_known::Rfc3339)
+                .unwrap();
+        assert!(
+            ends > now + time::Duration::minutes(1),
+            "{severity} is firing: {body}"
+        );
+        assert!(
+            !endpoint(severity)["annotations"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("back under"),
+            "{body}"
+        );
+    }
+    let (chat, _) = run_with_hook(AlertFormat::Slack).await;
+    let text = chat.requests()[0].json()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("critical: endpoint"), "{text}");
+    assert!(!text.contains("warning: endpoint"), "{text}");
 }

@@ -46,6 +46,11 @@ pub struct Alert {
     /// How long Alertmanager keeps this alert, when not `WARDEN_ALERT_TTL_MINUTES`.
     #[serde(skip)]
     pub lifetime: Option<time::Duration>,
+    /// A lower level that usage is also above (the warning level of a quota
+    /// at critical): it stays firing at Alertmanager, as every crossed level
+    /// of a Prometheus rule does; chat, `json` and SMN get the highest only.
+    #[serde(skip)]
+    pub lower_level: bool,
 }
 
 impl Alert {
@@ -79,6 +84,7 @@ impl Alert {
             labels: vec![("resource_type", entry.kind.clone())],
             resolved: false,
             lifetime: None,
+            lower_level: false,
         }
     }
 
@@ -100,6 +106,32 @@ impl Alert {
             entry.percent,
         );
         alert.resolved = true;
+        alert
+    }
+
+    /// The quota's `level` alert while usage is at a higher level: still
+    /// firing (usage is above it too), for Alertmanager only.
+    pub fn quota_also_crossed(entry: &QuotaEntry, level: Level, project_id: &str) -> Self {
+        let mut alert = Self::quota(
+            entry,
+            project_id,
+            format!(
+                "above the {} level too (now {})",
+                level.name(),
+                entry.level.name()
+            ),
+        );
+        alert.level = level;
+        alert.dedup_key = format!("vpcep-quota/{project_id}/{}/{}", entry.kind, level.name());
+        alert.summary = format!(
+            "VPCEP quota {}: {} {}/{} ({:.0}%) in project {project_id}",
+            level.name(),
+            entry.kind,
+            entry.used,
+            entry.quota,
+            entry.percent,
+        );
+        alert.lower_level = true;
         alert
     }
 
@@ -131,6 +163,7 @@ impl Alert {
                 ("endpoint_id", endpoint_id.to_owned()),
             ],            resolved: false,
             lifetime: None,
+            lower_level: false,
         }
     }
 
@@ -151,6 +184,7 @@ impl Alert {
             ],
             resolved: false,
             lifetime: None,
+            lower_level: false,
         }
     }
 
@@ -169,6 +203,7 @@ impl Alert {
             labels: vec![("refused", kind.to_owned())],
             resolved: false,
             lifetime: None,
+            lower_level: false,
         }
     }
 
@@ -189,6 +224,7 @@ impl Alert {
             labels: Vec::new(),
             resolved: false,
             lifetime: Some(time::Duration::minutes(5)),
+            lower_level: false,
         }
     }
 

@@ -195,8 +195,13 @@ impl Sinks {
         // Firing first, then resolved: the order Alertmanager receives them in.
         let (firing, mut resolved): (Vec<Alert>, Vec<Alert>) =
             alerts.iter().cloned().partition(|a| !a.resolved);
+        // Lower levels also crossed go to Alertmanager only; they are raised
+        // now all the same, so never counted as cleared.
+        let (lower, firing): (Vec<Alert>, Vec<Alert>) =
+            firing.into_iter().partition(|a| a.lower_level);
+        let raised: Vec<Alert> = firing.iter().chain(&lower).cloned().collect();
         if scope == Scope::All {
-            for gone in repeat::cleared(&self.run, job, &firing).await {
+            for gone in repeat::cleared(&self.run, job, &raised).await {
                 if resolved.iter().all(|r| r.dedup_key != gone.dedup_key) {
                     resolved.push(gone);
                 }
@@ -239,7 +244,7 @@ impl Sinks {
                 .into_iter()
                 .chain(pick(&resolved, &due.resolved))
                 .collect(),
-            None => firing.iter().chain(&resolved).cloned().collect(),
+            None => raised.iter().chain(&resolved).cloned().collect(),
         };
         let to_smn: Vec<Alert> = smn_due
             .as_ref()
@@ -264,7 +269,7 @@ impl Sinks {
         }
         match &webhook_due {
             Some(due) => repeat::settle(run, repeat::WEBHOOK, &firing, due, webhook_ok).await,
-            None if webhook_ok => repeat::note(run, repeat::WEBHOOK, job, &firing, &resolved).await,
+            None if webhook_ok => repeat::note(run, repeat::WEBHOOK, job, &raised, &resolved).await,
             None => {}
         }
         if let Some(due) = &smn_due {

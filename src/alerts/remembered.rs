@@ -89,6 +89,7 @@ pub fn resolved(value: &Value) -> Option<Alert> {
         labels,
         resolved: true,
         lifetime: None,
+        lower_level: false,
     })
 }
 

@@ -91,8 +91,9 @@ pub fn grade(q: &Quota, limit: u64, levels: &Levels) -> (QuotaEntry, Option<Stri
     (entry, why)
 }
 
-/// Grades every quota and builds the alerts for those above `ok`, and the
-/// resolved ones for each level a quota is not at.
+/// Grades every quota and builds the alerts for those above `ok` (the
+/// level reached, and below it the lower levels also crossed, for
+/// Alertmanager), and the resolved ones for each level not crossed.
 pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEntry>, Vec<Alert>) {
     let mut entries = Vec::with_capacity(quotas.len());
     let mut alerts = Vec::new();
@@ -106,10 +107,13 @@ pub fn plan(quotas: &[Quota], levels: &Levels, project_id: &str) -> (Vec<QuotaEn
         if let Some(reason) = why {
             alerts.push(Alert::quota(&entry, project_id, reason));
         }
-        // A stateless warden can always say which levels are not crossed:
+        // Every level crossed stays firing (at critical the warning level is
+        // crossed too), as Prometheus rules do; the others are resolved, so
         // Alertmanager closes them at once instead of waiting for `endsAt`.
         for level in [Level::Warning, Level::Critical] {
-            if level != entry.level {
+            if level < entry.level {
+                alerts.push(Alert::quota_also_crossed(&entry, level, project_id));
+            } else if level != entry.level {
                 alerts.push(Alert::quota_resolved(&entry, level, project_id));
             }
         }
@@ -251,7 +255,10 @@ mod tests {
     #[test]
     fn an_alert_has_a_stable_dedup_key_and_the_numbers() {
         let (_, alerts) = plan(&[q(143, 150)], &LEVELS, "proj1");
-        let alerts: Vec<_> = alerts.into_iter().filter(|a| !a.resolved).collect();
+        let alerts: Vec<_> = alerts
+            .into_iter()
+            .filter(|a| !a.resolved && !a.lower_level)
+            .collect();
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].dedup_key, "vpcep-quota/proj1/endpoint/critical");
         assert_eq!(alerts[0].fact("used").as_deref(), Some("143"));
@@ -300,5 +307,24 @@ mod tests {
     fn a_zero_quota_in_use_is_full() {
         assert_eq!(percent(1, 0), 100.0);
         assert_eq!(percent(0, 0), 0.0);
+    }
+
+    #[test]
+    fn at_critical_the_warning_level_stays_firing_for_alertmanager() {
+        let (_, alerts) = plan(&[q(143, 150)], &LEVELS, "p");
+        let warning = alerts
+            .iter()
+            .find(|a| a.dedup_key == "vpcep-quota/p/endpoint/warning")
+            .expect("the warning level's alert");
+        assert!(!warning.resolved, "usage is above the warning level too");
+        assert!(warning.lower_level, "for Alertmanager only");
+        assert_eq!(warning.level, Level::Warning);
+        // At warning, critical is not crossed: resolved.
+        let (_, alerts) = plan(&[q(125, 150)], &LEVELS, "p");
+        let critical = alerts
+            .iter()
+            .find(|a| a.dedup_key == "vpcep-quota/p/endpoint/critical")
+            .unwrap();
+        assert!(critical.resolved);
     }
 }

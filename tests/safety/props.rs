@@ -225,7 +225,10 @@ fn might_allow(account: &str, records: &[usize], case: &Case) -> bool {
                 match lower.as_str() {
                     "organizations:orgpath::o-1/r-1/ou-1" => return in_unit("ou-1"),
                     "o-1/r-1/ou-2/*" => return in_unit("ou-2"),
-                    "iam:domainname::shop-*" | "iam:domainname::shop-.*" => return named("shop"),
+                    // As a regular expression `shop-*` is "shop" and any dashes.
+                    "iam:domainname::shop-*" => return named("shop"),
+                    // Every reading of `shop-.*` (expression or wildcard) needs "shop-".
+                    "iam:domainname::shop-.*" => return named("shop-"),
                     "iam:domainname::ops" => return named("ops"),
                     _ => {}
                 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use rand::Rng;
+use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 /// Request counts, as `GET /__admin/stats` shows them.
@@ -65,7 +65,7 @@ impl Bucket {
 
 /// Whether this request is one of the `fault_rate` share that fails.
 pub(crate) fn roll(fault_rate: f64) -> bool {
-    fault_rate > 0.0 && rand::thread_rng().gen::<f64>() < fault_rate
+    fault_rate > 0.0 && rand::rng().random::<f64>() < fault_rate
 }
 
 #[cfg(test)]

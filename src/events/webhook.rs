@@ -9,7 +9,7 @@
 //! refused, and without a configured secret every request is refused.
 
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 use time::OffsetDateTime;

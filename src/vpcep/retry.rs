@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::RngExt;
 
 /// Waits between attempts: a random time from zero to `min(cap, base * 2^retry)`
 /// ("full jitter"), so many clients backing off at once spread out.
@@ -28,7 +28,7 @@ impl Backoff {
     /// A random wait before retry number `retry`.
     pub fn delay(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry).as_micros() as u64;
-        Duration::from_micros(rand::thread_rng().gen_range(0..=ceiling))
+        Duration::from_micros(rand::rng().random_range(0..=ceiling))
     }
 }
 

@@ -335,7 +335,7 @@ pub(super) fn permission_action(
         let present = svc.permissions.iter().any(|p| &p.permission == entry);
         if add && !present {
             svc.permissions.push(Permission {
-                id: new_uuid(&mut rand::thread_rng()),
+                id: new_uuid(&mut rand::rng()),
                 permission: entry.clone(),
                 description: String::new(),
                 created_at: ctx.now,

@@ -156,7 +156,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
         ));
     }
     let marker_id = state.take_marker();
-    let id = new_uuid(&mut rand::thread_rng());
+    let id = new_uuid(&mut rand::rng());
     let ep = Endpoint {
         id: id.clone(),
         service_id,

@@ -19,7 +19,7 @@
 
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use rand::Rng;
+use rand::RngExt;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -179,9 +179,9 @@ pub(crate) fn security_token(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiE
     }
     let seconds = agency.duration_seconds.unwrap_or(asked);
     let owner_name = owner.name.clone();
-    let mut rng = rand::thread_rng();
+    let mut rng = rand::rng();
     let ak: String = (0..20)
-        .map(|_| char::from(b'A' + rng.gen_range(0..26u8)))
+        .map(|_| char::from(b'A' + rng.random_range(0..26u8)))
         .collect();
     let temporary = Temporary {
         ak: format!("TMP{ak}"),

@@ -39,7 +39,7 @@ pub(crate) struct RequestId(pub String);
 
 /// Gives every request an id and every answer (admin and errors included) its `X-Request-Id`.
 pub(crate) async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = model::new_hex_id(&mut rand::thread_rng());
+    let id = model::new_hex_id(&mut rand::rng());
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&id) {

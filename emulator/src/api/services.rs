@@ -245,7 +245,7 @@ pub(super) fn create(state: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
             ),
         ));
     }
-    let id = new_uuid(&mut rand::thread_rng());
+    let id = new_uuid(&mut rand::rng());
     let svc = Service {
         service_name: body
             .service_name

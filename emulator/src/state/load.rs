@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use rand::{rngs::StdRng, SeedableRng};
+use rand::rngs::StdRng;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
@@ -51,7 +51,7 @@ impl State {
             endpoint_service: quotas.endpoint_service.unwrap_or(DEFAULT_SERVICE_QUOTA),
         };
         let mut state = State::empty(accounts, quotas);
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         if let Some(spec) = &scenario.organization {
             state.organization = Some(super::Organization::load(
                 spec,

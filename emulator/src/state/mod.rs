@@ -12,7 +12,7 @@ mod organization;
 
 use std::collections::{BTreeMap, HashMap};
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
@@ -66,7 +66,7 @@ pub(crate) fn new_uuid(rng: &mut impl Rng) -> String {
 /// A random 32-hex-digit id, the form of domain and project ids.
 pub(crate) fn new_hex_id(rng: &mut impl Rng) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes: [u8; 16] = rng.gen();
+    let bytes: [u8; 16] = rng.random();
     let mut out = String::with_capacity(32);
     for b in bytes {
         out.push(char::from(HEX[usize::from(b >> 4)]));

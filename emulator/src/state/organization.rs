@@ -3,7 +3,7 @@
 //! the management account and the delegated administrators; and whether a
 //! whitelist record by org path or account name admits an account.
 
-use rand::Rng;
+use rand::{Rng, RngExt};
 use time::OffsetDateTime;
 
 use super::Account;
@@ -63,7 +63,7 @@ fn bad(msg: impl Into<String>) -> Error {
 fn new_id(prefix: &str, rng: &mut impl Rng) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let tail: String = (0..32)
-        .map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())]))
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
         .collect();
     format!("{prefix}{tail}")
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::RngExt;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -60,7 +60,7 @@ fn jitter(period: Duration) -> Duration {
         return Duration::ZERO;
     }
     let nanos = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rand::thread_rng().gen_range(0..=nanos))
+    Duration::from_nanos(rand::rng().random_range(0..=nanos))
 }
 
 /// Reads a duration: a number and a unit (`90s`, `5m`, `1h`), or several

@@ -50,7 +50,10 @@ async fn post_event(
         let ctx = run_context(&shared.ctx, &headers);
         let now = OffsetDateTime::now_utc();
         match decode_request(&ctx.settings, &headers, uri.path(), &body, now) {
-            Ok(decoded) => super::runs::run(&shared, ctx, decoded).await,
+            Ok(decoded) => {
+                let (status, body) = super::runs::run(&shared, ctx, decoded).await;
+                respond(status, &body)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "event refused");
                 respond(e.http_status(), &json!({"error": e.to_string()}))

@@ -4,19 +4,18 @@
 
 use std::sync::Arc;
 
-use axum::response::Response;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::http::respond;
 use super::ticks::{self, Busy, Slot};
 use super::Shared;
 use crate::events::{Decoded, Trigger};
 use crate::jobs::Ctx;
 
-/// Runs a decoded event and answers with its report; a tick that a running
+/// Runs a decoded event and answers with its report (an HTTP status and a
+/// body, which the HTTP surface sends); a tick that a running
 /// one covers is answered `202 Accepted` instead, and one that shares a
 /// target with a running one waits for it to end.
-pub(super) async fn run(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded) -> Response {
+pub(super) async fn run(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded) -> (u16, Value) {
     let Trigger::Tick { jobs, targets } = &decoded.trigger else {
         return finish(shared, ctx, decoded, None).await;
     };
@@ -30,7 +29,7 @@ pub(super) async fn run(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded) -> Res
                     started_at = %running.started_at,
                     "a posted tick that the running one covers: joined, not started again"
                 );
-                return respond(202, &json!({"status": "joined", "running": running}));
+                return (202, json!({"status": "joined", "running": running}));
             }
             Err(Busy::Overlaps(done)) => {
                 tracing::info!("a posted tick waits for the running tick it overlaps");
@@ -42,7 +41,12 @@ pub(super) async fn run(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded) -> Res
 
 /// Runs the event in a tracked task (holding the tick's slot, if any, until
 /// it ends) and answers with the report.
-async fn finish(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded, slot: Option<Slot>) -> Response {
+async fn finish(
+    shared: &Arc<Shared>,
+    ctx: Ctx,
+    decoded: Decoded,
+    slot: Option<Slot>,
+) -> (u16, Value) {
     let task = shared.clone();
     let span = tracing::Span::current();
     let handle = shared.runs.spawn(tracing::Instrument::instrument(
@@ -58,11 +62,11 @@ async fn finish(shared: &Arc<Shared>, ctx: Ctx, decoded: Decoded, slot: Option<S
     match handle.await {
         Ok(outcome) => {
             let report = serde_json::to_value(&outcome.report).expect("a report always serializes");
-            respond(crate::runtime::http_status(&outcome.report), &report)
+            (crate::runtime::http_status(&outcome.report), report)
         }
         Err(e) => {
             tracing::error!(error = %e, "a run stopped abnormally");
-            respond(500, &json!({"error": "the run stopped abnormally"}))
+            (500, json!({"error": "the run stopped abnormally"}))
         }
     }
 }

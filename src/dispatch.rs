@@ -82,34 +82,31 @@ pub async fn dispatch(ctx: &Ctx, trigger: Trigger) -> Outcome {
     outcome
 }
 
-/// A tick runs its jobs side by side under the client's one concurrency limit.
+/// A tick runs its jobs side by side under the client's one concurrency
+/// limit; their alerts travel together, one request per sink (each job's
+/// sinks are one of the run's batch, and say when the job has ended).
 async fn tick(ctx: &Ctx, jobs: &[Job]) -> Report {
-    let wants = |j: Job| jobs.is_empty() || jobs.contains(&j);
-    let (a, q, g) = tokio::join!(
-        async {
-            if wants(Job::Approve) {
-                Some(approve::sweep(ctx).await)
-            } else {
-                None
+    let wanted: Vec<Job> = Job::ALL
+        .into_iter()
+        .filter(|j| jobs.is_empty() || jobs.contains(j))
+        .collect();
+    let runs = wanted
+        .iter()
+        .zip(ctx.sinks.batched(wanted.len()))
+        .map(|(&job, sinks)| {
+            let ctx = ctx.with_sinks(sinks);
+            async move {
+                let report = match job {
+                    Job::Approve => approve::sweep(&ctx).await,
+                    Job::Quota => quota::run(&ctx).await,
+                    Job::Gc => gc::run(&ctx).await,
+                };
+                ctx.sinks.done();
+                report
             }
-        },
-        async {
-            if wants(Job::Quota) {
-                Some(quota::run(ctx).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if wants(Job::Gc) {
-                Some(gc::run(ctx).await)
-            } else {
-                None
-            }
-        },
-    );
+        });
     let mut report = Report::new("tick", ctx.dry_run());
-    for part in [a, q, g].into_iter().flatten() {
+    for part in futures_util::future::join_all(runs).await {
         report.merge(part);
     }
     report

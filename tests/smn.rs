@@ -55,7 +55,9 @@ async fn a_topic_of_another_project_is_published_to_in_that_project() {
     s.smn_topic_urn = Some(topic());
     s.smn_endpoint = Some(smn.url.clone());
     let sinks = Sinks::from_settings(&s, &client_for(&s));
-    let delivered = sinks.deliver("quota", &[Alert::test(PROJECT)], false).await;
+    let delivered = sinks
+        .deliver("quota", vec![Alert::test(PROJECT)], false)
+        .await;
     assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
     let seen = smn.requests();
     assert_eq!(seen.len(), 1);
@@ -99,7 +101,7 @@ async fn fifteen_hundred_alerts_reach_smn_whole_in_messages_it_accepts() {
         })
         .collect();
     let delivered = Sinks::from_settings(&s, &client_for(&s))
-        .deliver("approve", &alerts, false)
+        .deliver("approve", alerts, false)
         .await;
     assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
     assert!(delivered

@@ -5,15 +5,15 @@
 //! reported in the report's `errors` (job `quota`); it never stops other jobs.
 
 mod alert;
+mod batch;
 pub mod format;
 mod remembered;
 mod repeat;
+mod send;
 mod smn;
 mod webhook;
 
 use std::sync::Arc;
-
-use tracing::warn;
 
 use crate::config::{AlertFormat, Secret, Settings};
 use crate::report::{AlertEntry, ErrorEntry};
@@ -21,14 +21,19 @@ use crate::state::Run;
 use crate::vpcep::Client;
 
 pub use alert::Alert;
+use batch::{Batch, Member};
+use send::{Request, Scope};
 
 /// What delivering a set of alerts did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Delivered {
     /// One entry per alert, naming the sinks it reached.
     pub alerts: Vec<AlertEntry>,
-    /// Deliveries that failed.
+    /// Deliveries that failed. A delivery shared by several jobs of a run
+    /// is reported once, by one of them.
     pub errors: Vec<ErrorEntry>,
+    /// Whether every sink that was to take these alerts took them.
+    pub reached: bool,
 }
 
 /// The configured sinks.
@@ -44,21 +49,14 @@ pub struct Sinks {
     /// The target every alert is raised in (see [`Alert::in_target`]), when
     /// `WARDEN_TARGETS` names several.
     target: Option<String>,
+    /// This job's place among the jobs of a run that deliver together
+    /// ([`Sinks::batched`]).
+    member: Option<Member>,
 }
 
 /// How often an unchanged alert goes again (`WARDEN_ALERT_REPEAT_HOURS`).
 fn repeat_of(settings: &Settings) -> time::Duration {
     time::Duration::hours(i64::from(settings.alert_repeat_hours))
-}
-
-/// Which alerts of a job a delivery holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Some: nothing is taken as cleared.
-    Some,
-    /// Every alert the job raises now: one it sent before and does not
-    /// raise now has cleared.
-    All,
 }
 
 impl Sinks {
@@ -76,6 +74,7 @@ impl Sinks {
             run: Arc::new(Run::detached()),
             every: repeat_of(settings),
             target: None,
+            member: None,
         }
     }
 
@@ -87,6 +86,7 @@ impl Sinks {
             run,
             every: self.every,
             target: self.target.clone(),
+            member: None,
         }
     }
 
@@ -99,6 +99,32 @@ impl Sinks {
             run: Arc::new(Run::detached()),
             every: repeat_of(settings),
             target: Some(name.to_owned()),
+            member: None,
+        }
+    }
+
+    /// The same sinks for each of `jobs` jobs of one run, which deliver
+    /// together: every alert of the run travels in one request per sink
+    /// (see [`batch`]). Each job's sinks say when it ends ([`Sinks::done`]).
+    pub fn batched(&self, jobs: usize) -> Vec<Self> {
+        Batch::open(jobs)
+            .into_iter()
+            .map(|member| Self {
+                webhook: self.webhook.clone(),
+                smn: self.smn.clone(),
+                run: self.run.clone(),
+                every: self.every,
+                target: self.target.clone(),
+                member: Some(member),
+            })
+            .collect()
+    }
+
+    /// The job holding these sinks has ended: the others of its run no
+    /// longer wait for its alerts.
+    pub fn done(&self) {
+        if let Some(member) = &self.member {
+            member.leave();
         }
     }
 
@@ -126,6 +152,7 @@ impl Sinks {
             run: self.run.clone(),
             every: self.every,
             target: self.target.clone(),
+            member: None,
         }
     }
 
@@ -137,6 +164,7 @@ impl Sinks {
             run: Arc::new(Run::detached()),
             every: time::Duration::hours(24),
             target: None,
+            member: None,
         }
     }
 
@@ -152,175 +180,53 @@ impl Sinks {
             run: Arc::new(Run::detached()),
             every: repeat_of(settings),
             target: None,
+            member: None,
         }
     }
 
     /// Delivers every alert to every sink; a failed delivery is an error of
-    /// `job`. A dry run logs only.
+    /// `job`. A dry run logs only. Sinks of a run's job ([`Sinks::batched`])
+    /// deliver together with the run's other jobs, once all have delivered
+    /// or ended.
     ///
     /// Chat, `json` receivers and SMN get what repeat control lets through
     /// ([`repeat`]), resolved alerts once where the firing one went;
     /// Alertmanager gets every firing and resolved alert. Resolved alerts
     /// are not logged or reported.
-    pub async fn deliver(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+    pub async fn deliver(&self, job: &str, alerts: Vec<Alert>, dry_run: bool) -> Delivered {
         self.deliver_in(job, alerts, dry_run, Scope::Some).await
     }
 
     /// [`Sinks::deliver`] of every alert `job` raises now: an alert it sent
     /// before and does not raise now has cleared, and is sent resolved, once.
-    pub async fn deliver_all(&self, job: &str, alerts: &[Alert], dry_run: bool) -> Delivered {
+    pub async fn deliver_all(&self, job: &str, alerts: Vec<Alert>, dry_run: bool) -> Delivered {
         self.deliver_in(job, alerts, dry_run, Scope::All).await
     }
 
     async fn deliver_in(
         &self,
         job: &str,
-        alerts: &[Alert],
+        alerts: Vec<Alert>,
         dry_run: bool,
         scope: Scope,
     ) -> Delivered {
-        let in_target: Vec<Alert>;
-        let alerts = match &self.target {
-            Some(name) => {
-                in_target = alerts.iter().cloned().map(|a| a.in_target(name)).collect();
-                &in_target[..]
-            }
-            None => alerts,
+        let request = Request {
+            job: job.to_owned(),
+            alerts,
+            scope,
         };
-        let mut out = Delivered::default();
-        let to_alertmanager = self
-            .webhook
-            .as_ref()
-            .is_some_and(|w| w.format() == AlertFormat::Alertmanager);
-        // Firing first, then resolved: the order Alertmanager receives them in.
-        let (firing, mut resolved): (Vec<Alert>, Vec<Alert>) =
-            alerts.iter().cloned().partition(|a| !a.resolved);
-        // Lower levels also crossed go to Alertmanager only; they are raised
-        // now all the same, so never counted as cleared.
-        let (lower, firing): (Vec<Alert>, Vec<Alert>) =
-            firing.into_iter().partition(|a| a.lower_level);
-        let raised: Vec<Alert> = firing.iter().chain(&lower).cloned().collect();
-        if scope == Scope::All {
-            for gone in repeat::cleared(&self.run, job, &raised).await {
-                if resolved.iter().all(|r| r.dedup_key != gone.dedup_key) {
-                    resolved.push(gone);
-                }
-            }
-        }
-        if firing.is_empty() && resolved.is_empty() {
-            return out;
-        }
-        for alert in &firing {
-            // One short line; the alert's own level is `alert_level`, so a
-            // JSON line has one `level` (the line's). The whole alert is in the report.
-            let reason: String = alert.reason.chars().take(80).collect();
-            warn!(alert_level = alert.level.name(), kind = %alert.kind, on = %alert.subject(), %reason, "alert");
-        }
-        if dry_run {
-            out.alerts = entries(&firing, |_| vec!["log".to_owned()]);
-            return out;
-        }
-        let pick = |alerts: &[Alert], due: &[bool]| -> Vec<Alert> {
-            alerts
-                .iter()
-                .zip(due)
-                .filter(|(_, due)| **due)
-                .map(|(a, _)| a.clone())
-                .collect()
+        let request = match &self.member {
+            Some(member) => match member.deliver(self, request, dry_run).await {
+                Ok(delivered) => return delivered,
+                Err(request) => request,
+            },
+            None => request,
         };
-        let (run, every) = (&self.run, self.every);
-        let webhook_due = match &self.webhook {
-            Some(_) if !to_alertmanager => {
-                Some(repeat::claim(run, repeat::WEBHOOK, job, &firing, &resolved, every).await)
-            }
-            _ => None,
-        };
-        let smn_due = match &self.smn {
-            Some(_) => Some(repeat::claim(run, repeat::SMN, job, &firing, &resolved, every).await),
-            None => None,
-        };
-        let to_webhook: Vec<Alert> = match &webhook_due {
-            Some(due) => pick(&firing, &due.firing)
-                .into_iter()
-                .chain(pick(&resolved, &due.resolved))
-                .collect(),
-            None => raised.iter().chain(&resolved).cloned().collect(),
-        };
-        let to_smn: Vec<Alert> = smn_due
-            .as_ref()
-            .map(|due| {
-                pick(&firing, &due.firing)
-                    .into_iter()
-                    .chain(pick(&resolved, &due.resolved))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (webhook, smn) = tokio::join!(
-            self.post_webhook(job, &to_webhook),
-            self.publish_smn(job, &to_smn)
-        );
-        let (mut webhook_ok, mut smn_ok) = (false, false);
-        for (ok, result) in [(&mut webhook_ok, webhook), (&mut smn_ok, smn)] {
-            match result {
-                None => {}
-                Some(Ok(())) => *ok = true,
-                Some(Err(error)) => out.errors.push(error),
-            }
-        }
-        match &webhook_due {
-            Some(due) => repeat::settle(run, repeat::WEBHOOK, &firing, due, webhook_ok).await,
-            None if webhook_ok => repeat::note(run, repeat::WEBHOOK, job, &raised, &resolved).await,
-            None => {}
-        }
-        if let Some(due) = &smn_due {
-            repeat::settle(run, repeat::SMN, &firing, due, smn_ok).await;
-        }
-        out.alerts = entries(&firing, |i| {
-            let mut sinks = vec!["log".to_owned()];
-            let webhook_took = webhook_due.as_ref().is_none_or(|d| d.firing[i]);
-            if webhook_ok && webhook_took {
-                sinks.push("webhook".to_owned());
-            }
-            if smn_ok && smn_due.as_ref().is_some_and(|d| d.firing[i]) {
-                sinks.push("smn".to_owned());
-            }
-            sinks
-        });
-        out
+        send::send(self, vec![request], dry_run)
+            .await
+            .pop()
+            .unwrap_or_default()
     }
-
-    async fn post_webhook(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
-        let hook = self.webhook.as_ref()?;
-        if alerts.is_empty() {
-            return None;
-        }
-        Some(hook.post(alerts).await.map_err(|e| ErrorEntry {
-            job: job.into(),
-            target: "alert webhook".into(),
-            message: e.to_string(),
-            retryable: true,
-            target_name: None,
-        }))
-    }
-
-    async fn publish_smn(&self, job: &str, alerts: &[Alert]) -> Option<Result<(), ErrorEntry>> {
-        self.smn.as_ref()?.publish(job, alerts).await
-    }
-}
-
-/// The report's entries of the firing alerts, each with the sinks it reached.
-fn entries(firing: &[Alert], sinks: impl Fn(usize) -> Vec<String>) -> Vec<AlertEntry> {
-    firing
-        .iter()
-        .enumerate()
-        .map(|(i, a)| AlertEntry {
-            kind: a.kind.clone(),
-            level: a.level,
-            dedup_key: a.dedup_key.clone(),
-            sinks: sinks(i),
-            target: None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -360,13 +266,17 @@ mod tests {
             target: None,
         };
         let alert = Alert::quota(&entry, "p1", "full".into());
-        let delivered = sinks.deliver("quota", &[alert], false).await;
+        let delivered = sinks.deliver("quota", vec![alert], false).await;
         assert_eq!(
             delivered.alerts[0].dedup_key,
             "vpcep-quota/bj/p1/endpoint/critical"
         );
         let plain = Sinks::log_only()
-            .deliver("quota", &[Alert::quota(&entry, "p1", "full".into())], false)
+            .deliver(
+                "quota",
+                vec![Alert::quota(&entry, "p1", "full".into())],
+                false,
+            )
             .await;
         assert_eq!(
             plain.alerts[0].dedup_key,

@@ -130,43 +130,52 @@ fn decide(
     }
 }
 
-/// What `sink` gets of `firing` and `resolved`, claimed in the run's
-/// document before anything is sent.
-pub async fn claim(
-    run: &Run,
-    sink: &str,
-    job: &str,
-    firing: &[Alert],
-    resolved: &[Alert],
-    every: Duration,
-) -> Due {
+/// The alerts of one job in a delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'a> {
+    pub job: &'a str,
+    pub firing: &'a [Alert],
+    pub resolved: &'a [Alert],
+}
+
+/// What `sink` gets of each part, claimed in the run's document (in one
+/// write) before anything is sent.
+pub async fn claim(run: &Run, sink: &str, parts: &[Part<'_>], every: Duration) -> Vec<Due> {
     let now = OffsetDateTime::now_utc();
-    run.claim(|doc| decide(doc, sink, job, firing, resolved, now, every))
-        .await
+    run.claim(|doc| {
+        parts
+            .iter()
+            .map(|p| decide(doc, sink, p.job, p.firing, p.resolved, now, every))
+            .collect()
+    })
+    .await
 }
 
 /// After a delivery to `sink`: confirms the claims when it took the
 /// alerts, else drops them (and puts back what a resolved alert removed),
 /// so the next run tries again.
-pub async fn settle(run: &Run, sink: &str, firing: &[Alert], due: &Due, delivered: bool) {
+pub async fn settle(run: &Run, sink: &str, parts: &[Part<'_>], dues: &[Due], delivered: bool) {
     run.update(|doc| {
         let kept = doc.sent.entry(sink.to_owned()).or_default();
-        for (a, _) in firing
-            .iter()
-            .zip(&due.firing)
-            .filter(|(a, d)| **d && is_kept(a))
-        {
-            if delivered {
-                if let Some(s) = kept.get_mut(&a.dedup_key) {
-                    s.claimed = false;
+        for (part, due) in parts.iter().zip(dues) {
+            for (a, _) in part
+                .firing
+                .iter()
+                .zip(&due.firing)
+                .filter(|(a, d)| **d && is_kept(a))
+            {
+                if delivered {
+                    if let Some(s) = kept.get_mut(&a.dedup_key) {
+                        s.claimed = false;
+                    }
+                } else {
+                    kept.remove(&a.dedup_key);
                 }
-            } else {
-                kept.remove(&a.dedup_key);
             }
-        }
-        if !delivered {
-            for (key, was) in &due.removed {
-                kept.insert(key.clone(), was.clone());
+            if !delivered {
+                for (key, was) in &due.removed {
+                    kept.insert(key.clone(), was.clone());
+                }
             }
         }
         if kept.is_empty() {
@@ -178,15 +187,17 @@ pub async fn settle(run: &Run, sink: &str, firing: &[Alert], due: &Due, delivere
 
 /// For a sink that deduplicates itself (Alertmanager gets every firing
 /// alert each run): keeps what it was sent, so it can be told once it clears.
-pub async fn note(run: &Run, sink: &str, job: &str, firing: &[Alert], resolved: &[Alert]) {
+pub async fn note(run: &Run, sink: &str, parts: &[Part<'_>]) {
     let now = OffsetDateTime::now_utc();
     run.update(|doc| {
         let kept = doc.sent.entry(sink.to_owned()).or_default();
-        for a in firing.iter().filter(|a| is_kept(a)) {
-            kept.insert(a.dedup_key.clone(), record(a, job, now, false));
-        }
-        for r in resolved {
-            kept.remove(&r.dedup_key);
+        for part in parts {
+            for a in part.firing.iter().filter(|a| is_kept(a)) {
+                kept.insert(a.dedup_key.clone(), record(a, part.job, now, false));
+            }
+            for r in part.resolved {
+                kept.remove(&r.dedup_key);
+            }
         }
         if kept.is_empty() {
             doc.sent.remove(sink);
@@ -346,16 +357,18 @@ mod tests {
     async fn a_failed_delivery_drops_its_claims_so_the_next_run_sends_again() {
         let run = Run::detached();
         let alert = [quota(Level::Critical)];
-        let due = claim(&run, SMN, "quota", &alert, &[], DAY).await;
-        assert_eq!(due.firing, [true]);
-        settle(&run, SMN, &alert, &due, false).await;
-        let again = claim(&run, SMN, "quota", &alert, &[], DAY).await;
-        assert_eq!(again.firing, [true]);
-        settle(&run, SMN, &alert, &again, true).await;
-        assert_eq!(
-            claim(&run, SMN, "quota", &alert, &[], DAY).await.firing,
-            [false]
-        );
+        let part = [Part {
+            job: "quota",
+            firing: &alert,
+            resolved: &[],
+        }];
+        let due = claim(&run, SMN, &part, DAY).await;
+        assert_eq!(due[0].firing, [true]);
+        settle(&run, SMN, &part, &due, false).await;
+        let again = claim(&run, SMN, &part, DAY).await;
+        assert_eq!(again[0].firing, [true]);
+        settle(&run, SMN, &part, &again, true).await;
+        assert_eq!(claim(&run, SMN, &part, DAY).await[0].firing, [false]);
         assert!(cleared(&run, "quota", &alert).await.is_empty());
         assert!(
             cleared(&run, "gc", &[]).await.is_empty(),

@@ -130,6 +130,14 @@ impl Ctx {
         }
     }
 
+    /// The same context delivering alerts through `sinks`.
+    pub fn with_sinks(&self, sinks: Sinks) -> Self {
+        Self {
+            sinks: Arc::new(sinks),
+            ..self.clone()
+        }
+    }
+
     /// The same context taking `seat` in a run of several targets.
     pub fn with_seat(self, seat: Arc<caps::Seat>) -> Self {
         Self { seat, ..self }

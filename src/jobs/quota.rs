@@ -143,9 +143,9 @@ pub async fn run(ctx: &Ctx) -> Report {
     alerts.extend(posture(ctx, &mut report).await);
     // Only a run that read everything can tell an alert has cleared.
     let delivered = if report.errors.len() == errors_before {
-        ctx.sinks.deliver_all("quota", &alerts, ctx.dry_run()).await
+        ctx.sinks.deliver_all("quota", alerts, ctx.dry_run()).await
     } else {
-        ctx.sinks.deliver("quota", &alerts, ctx.dry_run()).await
+        ctx.sinks.deliver("quota", alerts, ctx.dry_run()).await
     };
     report.alerts = delivered.alerts;
     report.errors.extend(delivered.errors);

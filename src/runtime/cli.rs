@@ -128,7 +128,7 @@ async fn alert_test(ctx: &Ctx) -> ExitCode {
     let alert = crate::alerts::Alert::test(ctx.client.project_id());
     let delivered = ctx
         .sinks
-        .deliver("alert-test", &[alert], ctx.dry_run())
+        .deliver("alert-test", vec![alert], ctx.dry_run())
         .await;
     let reached = delivered
         .alerts

@@ -227,7 +227,9 @@ async fn warden_call(name: &str, url: &str) {
             s.smn_topic_urn = Some(format!("urn:smn:cn-north-4:{PROJECT}:vpcep-alerts"));
             s.smn_endpoint = Some(url.to_owned());
             let sinks = Sinks::from_settings(&s, &plain);
-            let delivered = sinks.deliver("quota", &[Alert::test(PROJECT)], false).await;
+            let delivered = sinks
+                .deliver("quota", vec![Alert::test(PROJECT)], false)
+                .await;
             assert!(delivered.errors.is_empty(), "{:?}", delivered.errors);
             Ok(())
         }

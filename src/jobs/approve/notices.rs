@@ -136,12 +136,12 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
     }
     let delivered = if settled {
         ctx.sinks
-            .deliver_all("approve", &alerts, ctx.dry_run())
+            .deliver_all("approve", alerts, ctx.dry_run())
             .await
     } else {
-        ctx.sinks.deliver("approve", &alerts, ctx.dry_run()).await
+        ctx.sinks.deliver("approve", alerts, ctx.dry_run()).await
     };
-    let all_reached = delivered.errors.is_empty();
+    let all_reached = delivered.reached;
     let announced: Vec<String> = parts
         .iter()
         .flat_map(|p| {

@@ -85,14 +85,14 @@ pub async fn run(ctx: &Ctx) -> Report {
             count,
             format!("{count} failed endpoints qualify for deletion, more than WARDEN_GC_MAX_DELETES={}: none was deleted; check them, then raise the cap or set WARDEN_GC_OVER_LIMIT=partial", rules.max_deletes),
         );
-        let delivered = ctx.sinks.deliver_all("gc", &[alert], ctx.dry_run()).await;
+        let delivered = ctx
+            .sinks
+            .deliver_all("gc", vec![alert], ctx.dry_run())
+            .await;
         report.alerts.extend(delivered.alerts);
         report.errors.extend(delivered.errors);
         return report;
     }
-    // Under the cap: an over-limit alert sent before has cleared.
-    let cleared = ctx.sinks.deliver_all("gc", &[], ctx.dry_run()).await;
-    report.errors.extend(cleared.errors);
     let mut set = JoinSet::new();
     for e in plan.delete {
         let slot = ctx.action_slot().await;
@@ -130,6 +130,11 @@ pub async fn run(ctx: &Ctx) -> Report {
             ),
         }
     }
+    // Under the cap: an over-limit alert sent before has cleared. Said
+    // last, so the deletions do not wait for the run's other jobs (which
+    // deliver together with this one).
+    let cleared = ctx.sinks.deliver_all("gc", Vec::new(), ctx.dry_run()).await;
+    report.errors.extend(cleared.errors);
     report
 }
 

@@ -129,7 +129,11 @@ def warden_env(base_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDEN_", "HUAWEICLOUD_"))}
     env.update({"HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK, "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
                 "WARDEN_VPCEP_ENDPOINT": base_url, "WARDEN_ALLOWED_DOMAINS": ",".join(ALLOWED),
-                "WARDEN_GC_MAX_DELETES": "10000", "WARDEN_MAX_CONCURRENCY": str(CONCURRENCY)})
+                "WARDEN_GC_MAX_DELETES": "10000", "WARDEN_MAX_CONCURRENCY": str(CONCURRENCY),
+                # The default of Lambda and FunctionGraph: state kept in memory, so
+                # each tick runs as a steady one does (what a durable store has
+                # announced already is not announced again; see the announced case).
+                "WARDEN_STATE": "memory"})
     env.pop("RUST_LOG", None)
     return env
 
@@ -163,12 +167,21 @@ def bench_size(name, dims, tmp, case=None, ratios=(0.05, 0.02), jobs=None, extra
             "alerts": len(report["alerts"])}
 
 
+def median_of(runs, *args, **kwargs):
+    """The run of median wall time among `runs` ticks, each on a fresh emulator:
+    for the short ticks, whose ratio one run's noise moves by a tenth."""
+    results = sorted((bench_size(*args, **kwargs) for _ in range(runs)), key=lambda r: r["wall_s"])
+    row = results[len(results) // 2]
+    row["size"] += f", median of {runs}"
+    return row
+
+
 def bench_common_ticks(tmp):
     """The ticks most runs are, and what notices and `service-whitelist` cost."""
     huge, large = SIZES["huge"], SIZES["large"]
     return [
-        bench_size("huge", huge, tmp, case="quiet (huge)", ratios=(0.0, 0.0)),
-        bench_size("huge", huge, tmp, case="gc only (huge)", jobs=("gc",)),
+        median_of(5, "huge", huge, tmp, case="quiet (huge)", ratios=(0.0, 0.0)),
+        median_of(5, "huge", huge, tmp, case="gc only (huge)", jobs=("gc",)),
         # Connections two minutes old: a 5-minute schedule announces the
         # 2,500 it leaves waiting (half of the 5% pending are not allowlisted).
         bench_size("large", large, tmp, case="large, 2,500 announced", age_minutes=2),
@@ -226,8 +239,8 @@ def goals(rows, common, startup_ms, size_mb):
     worst = max(r["extra_calls_pct"] for r in rows)
     goal("API calls at most 2% above the minimum", f"worst {worst:.1f}%", worst <= 2.0)
     for case in ("quiet (huge)", "gc only (huge)"):
-        if case in by:
-            r = by[case]
+        r = next((r for r in common if r["size"].startswith(case)), None)
+        if r:
             goal(f"{case} tick within 1.3 x the floor of its calls", f"{r['ratio']:.2f}", r["ratio"] <= 1.3)
     if "large" in by:
         large = by["large"]
@@ -256,9 +269,11 @@ def write_markdown(rows, common, startup_ms, size_mb):
         "Made by `python3 bench/run.py` on the 2-core development machine: release build,",
         f"emulator with {LATENCY_MS} ms latency per request, `WARDEN_MAX_CONCURRENCY={CONCURRENCY}`,",
         "5% of connections pending (half from allowlisted accounts), 2% of endpoints failed,",
-        "the default log level. Wall time and peak RSS are the whole `vpcep-warden tick` process's.",
+        "the default log level, state kept in memory (the default on Lambda and FunctionGraph).",
+        "Wall time and peak RSS are the whole `vpcep-warden tick` process's.",
         "The quiet tick's estate has nothing pending and nothing failed; the gc-only tick is",
-        "`tick --jobs gc`. Connections are a week old (too old to be announced) except in the announced case,",
+        "`tick --jobs gc`; each of the two is the run of median wall time of five, each on a fresh emulator.",
+        "Connections are a week old (too old to be announced) except in the announced case,",
         "where they are two minutes old and the tick announces the 2,500 it leaves waiting.", "",
         "| case | estate | wall s | peak RSS MB | API calls | minimum | extra calls | floor s | time / floor | correct |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -4,15 +4,18 @@
 //! Tests build `Settings` directly (see [`Settings::for_tests`]) instead of
 //! touching the process environment.
 
-use std::fmt;
-
+mod choices;
+mod credentials;
 mod error;
 mod load;
 mod organizations;
 mod state;
+mod summary;
 mod targets;
 mod values;
 
+pub use choices::{AlertFormat, GcOverLimit, NotAllowed, Reconcile, WebhookAuth};
+pub use credentials::{Credentials, Secret};
 pub use error::ConfigError;
 pub use load::HostDefaults;
 pub use organizations::{Organizations, DEFAULT_ORGANIZATIONS_ENDPOINT};
@@ -32,124 +35,6 @@ pub struct FanOut {
     pub project_id: String,
     /// The FunctionGraph API's base URL.
     pub endpoint: String,
-}
-
-/// A secret value (SK, token, password, webhook secret). `Debug` and `Display`
-/// print `<redacted>`; the value is reached only through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for signing or sending; never for logging.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// How requests to the VPCEP (and SMN) API are authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// AK/SK, signed as SDK-HMAC-SHA256; `security_token` for temporary credentials.
-    AkSk {
-        /// `HUAWEICLOUD_SDK_AK`.
-        ak: String,
-        /// `HUAWEICLOUD_SDK_SK`.
-        sk: Secret,
-        /// `HUAWEICLOUD_SDK_SECURITY_TOKEN`.
-        security_token: Option<Secret>,
-    },
-    /// A fixed IAM token sent as `X-Auth-Token` (`WARDEN_AUTH_TOKEN`).
-    Token(Secret),
-    /// An IAM token obtained by password from `endpoint` and renewed before expiry.
-    Password {
-        /// `WARDEN_IAM_ENDPOINT`, no trailing slash.
-        endpoint: String,
-        /// `WARDEN_IAM_USER`.
-        user: String,
-        /// `WARDEN_IAM_PASSWORD`.
-        password: Secret,
-        /// `WARDEN_IAM_DOMAIN` (the account name).
-        domain: String,
-    },
-    /// None configured: each invocation brings its own (FunctionGraph passes
-    /// the temporary credentials of the function's agency with every event).
-    /// A request made without them fails with a clear error.
-    PerInvocation,
-}
-
-/// What the approve job does with a pending connection from an account not allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotAllowed {
-    /// Leave it pending (the default).
-    Leave,
-    /// Reject it.
-    Reject,
-}
-
-/// What the approve job does with accepted connections whose account is no
-/// longer allowed (`WARDEN_RECONCILE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reconcile {
-    /// Nothing (the default).
-    Off,
-    /// List them in the report's `revoked`, marked not rejected.
-    Report,
-    /// Reject them, at most `WARDEN_RECONCILE_MAX` per run.
-    Reject,
-}
-
-/// What gc does when more endpoints qualify than `WARDEN_GC_MAX_DELETES` (`WARDEN_GC_OVER_LIMIT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GcOverLimit {
-    /// Delete none, skip all, raise a critical alert (the default).
-    Refuse,
-    /// Delete up to the cap, oldest first; skip the rest.
-    Partial,
-}
-
-/// The body format of alert webhooks (`WARDEN_ALERT_FORMAT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertFormat {
-    /// `{"text": ..., "blocks": [...]}`: Slack (Mattermost and Rocket.Chat read `text`).
-    Slack,
-    /// Prometheus Alertmanager v2 `POST /api/v2/alerts` array.
-    Alertmanager,
-    /// The alert objects as they are.
-    Json,
-    /// Feishu (Lark) custom bot: `{"msg_type": "text", ...}`.
-    Feishu,
-    /// DingTalk custom robot: `{"msgtype": "text", ...}`.
-    Dingtalk,
-    /// WeCom (WeChat Work) group robot: `{"msgtype": "markdown", ...}`.
-    Wecom,
-    /// Microsoft Teams Workflows webhook: an Adaptive Card attachment.
-    Teams,
-}
-
-/// How HTTP events are authenticated (`WARDEN_WEBHOOK_AUTH`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookAuth {
-    /// HMAC-SHA256 signature headers, checked against `WARDEN_WEBHOOK_SECRET`.
-    Hmac,
-    /// None: the platform authenticates (e.g. a Function URL with AWS_IAM).
-    None,
 }
 
 /// All settings of the warden. See README.md for each variable.
@@ -312,167 +197,5 @@ impl Settings {
             organizations: Organizations::default(),
             state: StateSettings::memory(),
         }
-    }
-}
-
-impl Credentials {
-    /// A short name of the method (`AK/SK`, `IAM token`, ...), never a secret.
-    pub fn method(&self) -> &'static str {
-        match self {
-            Self::AkSk {
-                security_token: None,
-                ..
-            } => "AK/SK",
-            Self::AkSk { .. } => "AK/SK with security token",
-            Self::Token(_) => "IAM token",
-            Self::Password { .. } => "IAM password",
-            Self::PerInvocation => "agency credentials of each invocation",
-        }
-    }
-}
-
-impl Settings {
-    /// A human summary of the settings, secrets redacted (for `check`).
-    pub fn summary(&self) -> String {
-        let list = |items: &[String]| {
-            if items.is_empty() {
-                "none".to_owned()
-            } else {
-                items.join(", ")
-            }
-        };
-        let who = match &self.credentials {
-            Credentials::AkSk { ak, .. } => {
-                format!("{} (AK {})", self.credentials.method(), mask(ak))
-            }
-            Credentials::Token(_) | Credentials::PerInvocation => {
-                self.credentials.method().to_owned()
-            }
-            Credentials::Password {
-                endpoint,
-                user,
-                domain,
-                ..
-            } => {
-                format!("IAM password (user {user}, domain {domain}, IAM {endpoint})")
-            }
-        };
-        let mut allowed = list(&self.allowed_domains);
-        if self.allow_service_whitelist {
-            allowed.push_str(" + each service's whitelist");
-        }
-        for path in &self.organizations.allowed_paths {
-            allowed.push_str(&format!(" + accounts in {}", path.as_str()));
-        }
-        let webhook = match &self.alert_webhook_url {
-            Some(url) => {
-                format!("{} ({:?})", redacted_url(url.expose()), self.alert_format).to_lowercase()
-            }
-            None => "none".into(),
-        };
-        let lines = [
-            format!("endpoint:           {}", self.vpcep_endpoint),
-            format!("project:            {}", self.project_id),
-            format!(
-                "region:             {}",
-                self.region.as_deref().unwrap_or("not set")
-            ),
-            format!("credentials:        {who}"),
-            format!("allowed domains:    {allowed}"),
-            format!(
-                "services:           {}",
-                if self.service_ids.is_empty() {
-                    "all of the project's".into()
-                } else {
-                    list(&self.service_ids)
-                }
-            ),
-            format!("not allowed:        {:?}", self.not_allowed).to_lowercase(),
-            format!(
-                "judgement:          reconcile {} (at most {} per run, after {} min), {} per account, pending notices {}, audit marks {}, schedule every {} min",
-                format!("{:?}", self.reconcile).to_lowercase(),
-                self.reconcile_max,
-                self.reconcile_grace_minutes,
-                self.max_connections_per_account
-                    .map_or("no limit".to_owned(), |n| format!("at most {n} connections")),
-                if self.pending_notices { "on" } else { "off" },
-                if self.audit_description { "on" } else { "off" },
-                self.schedule_minutes
-            ),
-            format!(
-                "quota levels:       warning {}%, critical {}%{}",
-                self.quota_warn_percent,
-                self.quota_critical_percent,
-                self.quota_min_free
-                    .map(|n| format!(", min free {n}"))
-                    .unwrap_or_default()
-            ),
-            format!("alert webhook:      {webhook}"),
-            format!(
-                "smn topic:          {}",
-                self.smn_topic_urn.as_deref().unwrap_or("none")
-            ),
-            format!(
-                "gc:                 {}",
-                if self.gc_enabled {
-                    format!(
-                        "on (older than {} min, at most {} per run ({} above it), keep tag {})",
-                        self.gc_min_age_minutes,
-                        self.gc_max_deletes,
-                        match self.gc_over_limit {
-                            GcOverLimit::Refuse => "none",
-                            GcOverLimit::Partial => "partial",
-                        },
-                        self.gc_keep_tag
-                    )
-                } else {
-                    "off".into()
-                }
-            ),
-            format!(
-                "webhook auth:       {}",
-                match (self.webhook_auth, &self.webhook_secret) {
-                    (WebhookAuth::None, _) => "none (the platform authenticates)",
-                    (WebhookAuth::Hmac, Some(_)) => "hmac (secret set)",
-                    (WebhookAuth::Hmac, None) => "hmac, but no secret: HTTP events are refused",
-                }
-            ),
-            format!(
-                "limits:             {} requests in flight, {} s timeout, {} retries, answers up to {} MiB",
-                self.max_concurrency, self.http_timeout_secs, self.max_retries, self.max_response_mb
-            ),
-            format!("dry run:            {}", self.dry_run),
-            format!("state:              {}", self.state.location.describe()),
-            format!(
-                "targets:            {}",
-                if self.targets.is_empty() {
-                    "one (the settings above)".to_owned()
-                } else {
-                    self.targets
-                        .iter()
-                        .map(|t| match t.agency() {
-                            Some(a) => format!("{} ({}, project {}, agency {} of {})", t.name, t.region, t.project_id, a.name, a.domain),
-                            None => format!("{} ({}, project {})", t.name, t.region, t.project_id),
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-            ),
-        ];
-        lines.join("\n")
-    }
-}
-
-/// The first four characters of an access key, the rest hidden.
-fn mask(ak: &str) -> String {
-    let shown: String = ak.chars().take(4).collect();
-    format!("{shown}…")
-}
-
-/// Scheme and host of a URL whose path or query may hold a secret.
-fn redacted_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("?")),
-        Err(_) => "<redacted>".into(),
     }
 }

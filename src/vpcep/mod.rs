@@ -20,6 +20,7 @@ mod error;
 mod iam;
 mod lenient;
 mod models;
+mod operations;
 mod organizations;
 mod paging;
 mod retry;

@@ -1,19 +1,22 @@
 //! Building the estate from a [`Scenario`]: validation, defaults, links.
 
-use std::collections::HashSet;
-
 use rand::rngs::StdRng;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
-    new_hex_id, new_uuid, Account, Endpoint, EpStatus, Port, Quotas, Service, State, SvcStatus,
-    Tag, Temporary,
+    new_hex_id, new_uuid, Account, Endpoint, EpStatus, NewEndpoint, Port, Quotas, Service, State,
+    SvcStatus, Tag,
 };
 use crate::scenario::{
-    ConnectionSpec, EndpointSpec, Scenario, ServiceSpec, TemporarySpec, DEFAULT_ENDPOINT_QUOTA,
+    ConnectionSpec, EndpointSpec, Scenario, ServiceSpec, DEFAULT_ENDPOINT_QUOTA,
     DEFAULT_SERVICE_QUOTA,
 };
 use crate::Error;
+
+mod accounts;
+
+use accounts::load_accounts;
+pub(crate) use accounts::load_temporary;
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::Scenario(msg.into())
@@ -310,105 +313,6 @@ impl State {
     }
 }
 
-fn load_accounts(scenario: &Scenario) -> Result<Vec<Account>, Error> {
-    if scenario.accounts.is_empty() {
-        return Err(bad("`accounts` must name at least one account"));
-    }
-    let (mut names, mut aks) = (HashSet::new(), HashSet::new());
-    let mut out = Vec::new();
-    for (i, a) in scenario.accounts.iter().enumerate() {
-        for (field, value) in [
-            ("name", &a.name),
-            ("domain_id", &a.domain_id),
-            ("project_id", &a.project_id),
-            ("ak", &a.ak),
-            ("sk", &a.sk),
-        ] {
-            if value.is_empty() {
-                return Err(bad(format!("accounts[{i}].{field} must not be empty")));
-            }
-        }
-        if !names.insert(a.name.clone()) || !aks.insert(a.ak.clone()) {
-            return Err(bad(format!("accounts[{i}]: name and ak must be unique")));
-        }
-        let mut temporary = Vec::new();
-        for (j, t) in a.temporary.iter().enumerate() {
-            let at = format!("accounts[{i}].temporary[{j}]");
-            let t = load_temporary(t, &at)?;
-            if !aks.insert(t.ak.clone()) {
-                return Err(bad(format!("{at}.ak: {:?} is already an access key", t.ak)));
-            }
-            temporary.push(t);
-        }
-        out.push(Account {
-            name: a.name.clone(),
-            domain_id: a.domain_id.clone(),
-            project_id: a.project_id.clone(),
-            ak: a.ak.clone(),
-            sk: a.sk.clone(),
-            token: a.token.clone().filter(|t| !t.is_empty()),
-            domain_token: a.domain_token.clone().filter(|t| !t.is_empty()),
-            temporary,
-            agencies: load_agencies(&a.agencies, i)?,
-        });
-    }
-    Ok(out)
-}
-
-/// The agencies of `accounts[i]`, checked: names and trusted accounts set,
-/// names unique, durations from 1 s to a day.
-fn load_agencies(
-    agencies: &[crate::scenario::AgencySpec],
-    i: usize,
-) -> Result<Vec<crate::scenario::AgencySpec>, Error> {
-    let mut names = HashSet::new();
-    for (j, a) in agencies.iter().enumerate() {
-        let at = format!("accounts[{i}].agencies[{j}]");
-        if a.name.is_empty() || a.trusted_domain_id.is_empty() {
-            return Err(bad(format!(
-                "{at}: name and trusted_domain_id must not be empty"
-            )));
-        }
-        if !names.insert(a.name.as_str()) {
-            return Err(bad(format!("{at}.name: {:?} is used twice", a.name)));
-        }
-        if a.duration_seconds
-            .is_some_and(|d| !(1..=86_400).contains(&d))
-        {
-            return Err(bad(format!(
-                "{at}.duration_seconds must be from 1 to 86400"
-            )));
-        }
-    }
-    Ok(agencies.to_vec())
-}
-
-/// A temporary credential, checked: no empty field, `expires_at` an RFC 3339 time.
-pub(crate) fn load_temporary(spec: &TemporarySpec, at: &str) -> Result<Temporary, Error> {
-    for (field, value) in [
-        ("ak", &spec.ak),
-        ("sk", &spec.sk),
-        ("security_token", &spec.security_token),
-    ] {
-        if value.is_empty() {
-            return Err(bad(format!("{at}.{field} must not be empty")));
-        }
-    }
-    let expires_at = OffsetDateTime::parse(&spec.expires_at, &Rfc3339).map_err(|e| {
-        bad(format!(
-            "{at}.expires_at: {:?} is not an RFC 3339 time ({e})",
-            spec.expires_at
-        ))
-    })?;
-    Ok(Temporary {
-        ak: spec.ak.clone(),
-        sk: spec.sk.clone(),
-        security_token: spec.security_token.clone(),
-        expires_at,
-    })
-}
-
-/// A private address derived from the marker id, so that it is stable.
 /// `created_at` (default `now`) and `updated_at` (default `created_at`) of a scenario entry.
 fn times(
     created: Option<&str>,
@@ -419,48 +323,4 @@ fn times(
     let created_at = parse_time(created, now, &format!("{at}.created_at"))?;
     let updated_at = parse_time(updated, created_at, &format!("{at}.updated_at"))?;
     Ok((created_at, updated_at))
-}
-
-/// What a new endpoint is made of; the rest (VPC, subnet, address) is generated.
-pub(crate) struct NewEndpoint {
-    pub id: String,
-    pub service_id: String,
-    pub domain_id: String,
-    /// The owner's project; `None` takes the project of the account with
-    /// `domain_id`, or a generated one for a domain that is no account's.
-    pub project_id: Option<String>,
-    /// `None` takes the next marker.
-    pub marker_id: Option<u64>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    pub status: EpStatus,
-}
-
-impl State {
-    /// A new endpoint (not yet inserted) with a fresh VPC, subnet and address.
-    pub(crate) fn new_endpoint(&mut self, rng: &mut StdRng, new: NewEndpoint) -> Endpoint {
-        let marker_id = new.marker_id.unwrap_or_else(|| self.take_marker());
-        let project_id = new.project_id.unwrap_or_else(|| {
-            self.account_by_domain(&new.domain_id)
-                .map_or_else(|| new_hex_id(rng), |a| a.project_id.clone())
-        });
-        Endpoint {
-            id: new.id,
-            service_id: new.service_id,
-            domain_id: new.domain_id,
-            project_id,
-            vpc_id: new_uuid(rng),
-            subnet_id: new_uuid(rng),
-            ip: ip_for(marker_id),
-            marker_id,
-            created_at: new.created_at,
-            updated_at: new.updated_at,
-            status: new.status,
-            ..Endpoint::default()
-        }
-    }
-}
-
-pub(crate) fn ip_for(marker_id: u64) -> String {
-    format!("192.168.{}.{}", (marker_id >> 8) & 0xff, marker_id & 0xff)
 }

@@ -8,6 +8,7 @@
 
 mod load;
 mod model;
+mod new_endpoint;
 mod organization;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,8 +17,9 @@ use rand::{Rng, RngExt};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-pub(crate) use load::{ip_for, load_temporary, NewEndpoint};
+pub(crate) use load::load_temporary;
 pub(crate) use model::*;
+pub(crate) use new_endpoint::{ip_for, NewEndpoint};
 pub(crate) use organization::{Member, Organization, Unit};
 
 /// Which record a queued transition belongs to.

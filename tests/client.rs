@@ -11,6 +11,8 @@ use crate::scripted::{
     client, client_for, fast_options, settings, Reply, TestServer, AK, PROJECT, SK,
 };
 
+mod idempotency;
+mod paging;
 mod reference;
 mod retries;
 
@@ -49,44 +51,6 @@ async fn list_connections_sends_paging_filters_and_a_valid_signature() {
     assert_eq!(seen.header("X-Auth-Token"), None);
     assert_eq!(seen.verify_signature(AK, SK), Ok(()));
     assert!(seen.verify_signature(AK, "another-sk").is_err());
-}
-
-#[tokio::test]
-async fn every_list_asks_for_the_largest_page_it_takes() {
-    let server = TestServer::start(|seen| {
-        let key = if seen.path.ends_with("/permissions") {
-            "permissions"
-        } else if seen.path.ends_with("/vpc-endpoints") {
-            "endpoints"
-        } else {
-            "endpoint_services"
-        };
-        Reply::ok(json!({ key: [], "total_count": 0 }))
-    })
-    .await;
-    let client = client(&server);
-    client.list_services().await.unwrap();
-    client.list_permissions(SERVICE).await.unwrap();
-    client.list_endpoints().await.unwrap();
-    let seen = server.requests();
-    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
-    assert_eq!(
-        paths,
-        [
-            format!("/v1/{PROJECT}/vpc-endpoint-services"),
-            format!("/v1/{PROJECT}/vpc-endpoint-services/{SERVICE}/permissions"),
-            format!("/v1/{PROJECT}/vpc-endpoints"),
-        ]
-    );
-    let limits: Vec<_> = seen.iter().map(|s| s.query_value("limit")).collect();
-    assert_eq!(
-        limits,
-        [Some("1000".into()), Some("500".into()), Some("1000".into())]
-    );
-    for s in &seen {
-        assert_eq!(s.query_value("offset").as_deref(), Some("0"));
-        assert_eq!(s.verify_signature(AK, SK), Ok(()));
-    }
 }
 
 #[tokio::test]
@@ -154,96 +118,6 @@ async fn connection_action_posts_the_action_and_one_endpoint() {
     assert_eq!(seen[0].verify_signature(AK, SK), Ok(()));
 }
 
-/// A server holding `len` connections that claims `total` of them.
-async fn connection_server(len: u64, total: u64) -> TestServer {
-    TestServer::start(move |seen| {
-        let offset: u64 = seen
-            .query_value("offset")
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(0);
-        let limit: u64 = seen
-            .query_value("limit")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(10);
-        let end = (offset + limit).min(len);
-        Reply::ok(connections_page(offset.min(end)..end, total))
-    })
-    .await
-}
-
-#[tokio::test]
-async fn lists_walk_every_page() {
-    let server = connection_server(2500, 2500).await;
-    let found = client(&server)
-        .list_connections(SERVICE, None, None)
-        .await
-        .unwrap();
-    assert_eq!(found.len(), 2500);
-    let ids: std::collections::HashSet<_> = found.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids.len(), 2500);
-    let offsets: Vec<_> = server
-        .requests()
-        .iter()
-        .map(|s| s.query_value("offset"))
-        .collect();
-    assert_eq!(
-        offsets,
-        [Some("0".into()), Some("1000".into()), Some("2000".into())]
-    );
-}
-
-#[tokio::test]
-async fn endpoint_pages_are_handed_over_one_by_one() {
-    let server = TestServer::start(|seen| {
-        let offset: u64 = seen
-            .query_value("offset")
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(0);
-        let n = if offset == 0 { 1000 } else { 5 };
-        let items: Vec<Value> = (0..n)
-            .map(|i| json!({"id": format!("e{}", offset + i), "status": "failed"}))
-            .collect();
-        Reply::ok(json!({"endpoints": items, "total_count": 1005}))
-    })
-    .await;
-    let mut pages = Vec::new();
-    client(&server)
-        .for_each_endpoint_page(|page| pages.push(page.len()))
-        .await
-        .unwrap();
-    assert_eq!(pages, [1000, 5]);
-}
-
-#[tokio::test]
-async fn a_total_count_that_lies_ends_in_an_error_not_a_loop() {
-    // Claims 5000 but holds 1500: the short second page ends the walk.
-    let server = connection_server(1500, 5000).await;
-    let err = client(&server)
-        .list_connections(SERVICE, None, None)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(*err.kind, ApiErrorKind::InconsistentList { .. }),
-        "{err}"
-    );
-    assert_eq!(server.count(), 2);
-    // Claims 1500 but pages never end.
-    let server = connection_server(u64::MAX, 1500).await;
-    let err = client(&server)
-        .list_connections(SERVICE, None, None)
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("inconsistent list"), "{err}");
-    assert_eq!(server.count(), 2);
-    // Claims 10 and sends nothing.
-    let server = connection_server(0, 10).await;
-    assert!(client(&server)
-        .list_connections(SERVICE, None, None)
-        .await
-        .is_err());
-    assert_eq!(server.count(), 1);
-}
-
 #[tokio::test]
 async fn html_pages_and_error_bodies_in_200_are_clear_errors() {
     let server = TestServer::scripted(vec![
@@ -272,76 +146,6 @@ async fn html_pages_and_error_bodies_in_200_are_clear_errors() {
     assert!(not_json.to_string().contains("<html>maintenance</html>"));
     let error_body = client.get_endpoint("e1").await.unwrap_err();
     assert!(error_body.has_code("EndPoint.0002"), "{error_body}");
-}
-
-#[tokio::test]
-async fn accepting_an_accepted_endpoint_succeeds_and_rejecting_it_does_not() {
-    let server = TestServer::start(|_| {
-        Reply::error(
-            400,
-            "EndPoint.2014",
-            "The endpoint has connected to the endpoint service.",
-        )
-    })
-    .await;
-    let client = client(&server);
-    client
-        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
-        .await
-        .unwrap();
-    let err = client
-        .connection_action(SERVICE, "ep", ConnectionAction::Reject)
-        .await
-        .unwrap_err();
-    assert!(err.has_code("EndPoint.2014"));
-    let other = TestServer::start(|_| {
-        Reply::error(
-            400,
-            "Endpoint.2013",
-            "The endpoint does not belong to the endpoint service.",
-        )
-    })
-    .await;
-    assert!(crate::scripted::client(&other)
-        .connection_action(SERVICE, "ep", ConnectionAction::Receive)
-        .await
-        .is_err());
-}
-
-#[tokio::test]
-async fn deleting_an_endpoint_that_is_gone_or_going_succeeds() {
-    for reply in [
-        Reply::raw(404, ""),
-        Reply::error(
-            404,
-            "EndPoint.2006",
-            "The requested endpoint does not exist.",
-        ),
-        Reply::error(404, "EndPoint.2008", "The endpoint has been deleted."),
-        Reply::error(400, "EndPoint.2018", "The endpoint is being deleted."),
-        Reply::raw(200, ""),
-    ] {
-        let server = TestServer::scripted(vec![reply.clone()]).await;
-        let result = client(&server).delete_endpoint("e1").await;
-        assert!(
-            result.is_ok(),
-            "{} {}: {result:?}",
-            reply.status,
-            reply.body
-        );
-        let seen = &server.requests()[0];
-        assert_eq!(
-            (seen.method.as_str(), seen.path.clone()),
-            ("DELETE", format!("/v1/{PROJECT}/vpc-endpoints/e1"))
-        );
-    }
-    let server = TestServer::scripted(vec![Reply::error(
-        400,
-        "EndPoint.2019",
-        "The endpoint is being created.",
-    )])
-    .await;
-    assert!(client(&server).delete_endpoint("e1").await.is_err());
 }
 
 #[tokio::test]
@@ -434,28 +238,4 @@ async fn redirects_are_not_followed_with_the_credentials() {
     s.credentials = Credentials::Token(Secret::new("iam-token-abc"));
     let err = client_for(&s).quotas().await.unwrap_err();
     assert_eq!((err.status(), server.count()), (Some(302), 1), "{err}");
-}
-
-#[tokio::test]
-async fn a_missing_endpoint_reads_as_not_found() {
-    let server = TestServer::scripted(vec![
-        Reply::error(
-            404,
-            "EndPoint.2006",
-            "The requested endpoint does not exist.",
-        ),
-        Reply::error(400, "EndPoint.2008", "The endpoint has been deleted."),
-        Reply::error(400, "EndPoint.0002", "Parameter error."),
-    ])
-    .await;
-    let client = client(&server);
-    let found: Vec<bool> = [
-        client.get_endpoint("e1").await,
-        client.get_endpoint("e1").await,
-        client.get_endpoint("e1").await,
-    ]
-    .iter()
-    .map(|r| r.as_ref().is_err_and(|e| e.is_not_found()))
-    .collect();
-    assert_eq!(found, [true, true, false]);
 }

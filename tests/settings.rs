@@ -1,6 +1,10 @@
 //! Settings from environment variables: defaults, every invalid value named,
 //! secrets never shown.
 
+mod credentials;
+mod host;
+mod targets;
+
 use vpcep_warden::config::{
     AlertFormat, ConfigError, Credentials, NotAllowed, Settings, WebhookAuth,
 };
@@ -281,65 +285,6 @@ fn missing_project_endpoint_or_credentials_say_how_to_fix_them() {
     }
 }
 
-#[test]
-fn credentials_are_set_exactly_one_way() {
-    let both = error(&[("WARDEN_AUTH_TOKEN", TOKEN)]);
-    assert!(both.to_string().contains("set only one"), "{both}");
-    assert_eq!(
-        error(&[("HUAWEICLOUD_SDK_SK", "")]).variable(),
-        "HUAWEICLOUD_SDK_SK"
-    );
-    let half_iam = Settings::from_vars(vars(&[
-        ("HUAWEICLOUD_SDK_PROJECT_ID", "p"),
-        ("WARDEN_REGION", "r"),
-        ("WARDEN_IAM_ENDPOINT", "https://iam.example.com"),
-        ("WARDEN_IAM_USER", "u"),
-        ("WARDEN_IAM_PASSWORD", PASSWORD),
-    ]))
-    .unwrap_err();
-    assert_eq!(half_iam.variable(), "WARDEN_IAM_DOMAIN");
-    assert_no_secret(&half_iam.to_string());
-    let sts_alone = Settings::from_vars(vars(&[
-        ("HUAWEICLOUD_SDK_PROJECT_ID", "p"),
-        ("WARDEN_REGION", "r"),
-        ("WARDEN_AUTH_TOKEN", TOKEN),
-        ("HUAWEICLOUD_SDK_SECURITY_TOKEN", STS),
-    ]))
-    .unwrap_err();
-    assert_eq!(sts_alone.variable(), "HUAWEICLOUD_SDK_SECURITY_TOKEN");
-    assert_no_secret(&sts_alone.to_string());
-}
-
-#[test]
-fn token_and_password_credentials_load_and_stay_hidden() {
-    let base = [("HUAWEICLOUD_SDK_PROJECT_ID", "p"), ("WARDEN_REGION", "r")];
-    let token =
-        Settings::from_vars(vars(&[base[0], base[1], ("WARDEN_AUTH_TOKEN", TOKEN)])).unwrap();
-    assert_eq!(
-        token.credentials,
-        Credentials::Token(vpcep_warden::config::Secret::new(TOKEN))
-    );
-    let iam = Settings::from_vars(vars(&[
-        base[0],
-        base[1],
-        ("WARDEN_IAM_ENDPOINT", "https://iam.example.com/"),
-        ("WARDEN_IAM_USER", "u"),
-        ("WARDEN_IAM_PASSWORD", PASSWORD),
-        ("WARDEN_IAM_DOMAIN", "acme"),
-        ("WARDEN_WEBHOOK_SECRET", HOOK),
-    ]))
-    .unwrap();
-    assert!(
-        matches!(&iam.credentials, Credentials::Password { endpoint, .. } if endpoint == "https://iam.example.com")
-    );
-    for s in [&token, &iam] {
-        assert_no_secret(&format!("{s:?}"));
-        assert_no_secret(&s.summary());
-        let client = vpcep_warden::vpcep::Client::from_settings(s).unwrap();
-        assert_no_secret(&format!("{client:?}"));
-    }
-}
-
 fn functiongraph() -> vpcep_warden::config::HostDefaults {
     vpcep_warden::config::HostDefaults {
         project_id: Some("function-project".into()),
@@ -347,111 +292,4 @@ fn functiongraph() -> vpcep_warden::config::HostDefaults {
         secrets: Vec::new(),
         default_state: None,
     }
-}
-
-#[test]
-fn a_host_that_brings_credentials_lets_settings_load_without_any() {
-    let region = vars(&[("WARDEN_REGION", "cn-north-4")]);
-    let s = Settings::from_vars_with(region.clone(), &functiongraph()).unwrap();
-    assert_eq!(s.credentials, Credentials::PerInvocation);
-    assert_eq!(s.project_id, "function-project");
-    assert!(s
-        .summary()
-        .contains("agency credentials of each invocation"));
-    // Elsewhere, no credentials is still an error.
-    let e = Settings::from_vars(
-        region
-            .into_iter()
-            .chain(vars(&[("HUAWEICLOUD_SDK_PROJECT_ID", "p1")])),
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("no credentials"), "{e}");
-}
-
-#[test]
-fn static_credentials_and_project_win_over_what_the_host_supplies() {
-    let s = Settings::from_vars_with(
-        vars(&[
-            ("WARDEN_REGION", "cn-north-4"),
-            ("HUAWEICLOUD_SDK_AK", "AKEXAMPLE"),
-            ("HUAWEICLOUD_SDK_SK", SK),
-            ("HUAWEICLOUD_SDK_PROJECT_ID", "p1"),
-        ]),
-        &functiongraph(),
-    )
-    .unwrap();
-    assert!(matches!(s.credentials, Credentials::AkSk { .. }));
-    assert_eq!(s.project_id, "p1");
-    // Half a pair is still an error, even where the host brings credentials.
-    let e = Settings::from_vars_with(
-        vars(&[
-            ("WARDEN_REGION", "cn-north-4"),
-            ("HUAWEICLOUD_SDK_AK", "AK"),
-        ]),
-        &functiongraph(),
-    )
-    .unwrap_err();
-    assert_eq!(e.variable(), "HUAWEICLOUD_SDK_SK");
-}
-
-#[test]
-fn targets_load_from_json_and_iam_endpoint_alone_names_where_agencies_are_assumed() {
-    let targets = r#"[{"name": "bj", "region": "cn-north-4", "project_id": "p2",
-        "domain_id": "d2", "agency": "warden", "service_ids": ["s1"]}]"#;
-    let s = load(&[
-        ("WARDEN_TARGETS", targets),
-        ("WARDEN_IAM_ENDPOINT", "https://iam.example.com/"),
-    ])
-    .unwrap();
-    // The top-level project set beside the targets is one more target.
-    let names: Vec<&str> = s.targets.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["bj", "default"]);
-    assert_eq!(s.targets[1].project_id, "p1");
-    assert_eq!(s.targets[0].service_ids, Some(vec!["s1".to_owned()]));
-    assert_eq!(s.iam_endpoint.as_deref(), Some("https://iam.example.com"));
-    assert!(matches!(s.credentials, Credentials::AkSk { .. }));
-    assert!(s
-        .summary()
-        .contains("bj (cn-north-4, project p2, agency warden of d2)"));
-    let bad = load(&[(
-        "WARDEN_TARGETS",
-        r#"[{"name": "bj", "region": "cn-north-4"}]"#,
-    )])
-    .unwrap_err();
-    assert_eq!(bad.variable(), "WARDEN_TARGETS");
-    assert!(
-        bad.to_string()
-            .contains("target \"bj\": missing field `project_id`"),
-        "{bad}"
-    );
-    assert!(load(&[]).unwrap().targets.is_empty());
-}
-
-#[test]
-fn targets_alone_are_enough_to_start_and_no_project_of_the_host_is_added() {
-    let targets = r#"[{"name": "bj", "region": "cn-north-4", "project_id": "p2"},
-        {"name": "gz", "region": "cn-south-1", "project_id": "p3"}]"#;
-    let only = vars(&[
-        ("HUAWEICLOUD_SDK_AK", "AKEXAMPLE"),
-        ("HUAWEICLOUD_SDK_SK", SK),
-        ("WARDEN_TARGETS", targets),
-    ]);
-    let s = Settings::from_vars(only.clone()).unwrap();
-    let names: Vec<&str> = s.targets.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["bj", "gz"]);
-    let s = Settings::from_vars_with(only, &functiongraph()).unwrap();
-    assert_eq!(s.targets.len(), 2, "RUNTIME_PROJECT_ID is not a target");
-    // A project that a target already names is not added twice.
-    let listed = load(&[(
-        "WARDEN_TARGETS",
-        r#"[{"name": "bj", "region": "cn-north-4", "project_id": "p1"}]"#,
-    )])
-    .unwrap();
-    assert_eq!(listed.targets.len(), 1);
-    let taken = load(&[(
-        "WARDEN_TARGETS",
-        r#"[{"name": "default", "region": "cn-north-4", "project_id": "p9"}]"#,
-    )])
-    .unwrap_err();
-    assert!(taken.to_string().contains("rename it"), "{taken}");
 }

@@ -19,4 +19,5 @@ pub mod report;
 pub mod runtime;
 pub mod state;
 pub mod targets;
+pub mod tls;
 pub mod vpcep;

@@ -26,3 +26,4 @@ mod settings_hardening;
 mod smn;
 mod state;
 mod targets;
+mod tls;

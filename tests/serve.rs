@@ -22,7 +22,11 @@ async fn a_signed_webhook_runs_and_unsigned_or_badly_signed_ones_are_refused_401
     let notice = json!({"service_id": SERVICE, "endpoint_id": "e-allowed"}).to_string();
     let tick = json!({"warden": "tick"}).to_string();
 
-    let health = reqwest::get(server.url("/healthz")).await.unwrap();
+    let health = crate::helpers::http()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(health.text().await.unwrap(), "ok");
 
@@ -136,7 +140,9 @@ async fn a_tick_due_while_one_runs_is_skipped() {
     let server = Server::start(&emu, &["--every", "1s"]);
     let started = Instant::now();
     loop {
-        let text = reqwest::get(server.url("/metrics"))
+        let text = crate::helpers::http()
+            .get(server.url("/metrics"))
+            .send()
             .await
             .unwrap()
             .text()
@@ -194,7 +200,7 @@ async fn without_configured_credentials_each_request_signs_with_its_x_cff_keys()
         let (url, notice) = (server.url("/webhook"), notice.clone());
         async move {
             let ts = now();
-            let mut request = reqwest::Client::new()
+            let mut request = crate::helpers::http()
                 .post(url)
                 .header("X-Warden-Timestamp", ts.to_string())
                 .header(

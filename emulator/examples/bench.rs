@@ -138,6 +138,8 @@ async fn main() -> Result<(), String> {
     println!("peak RSS after load: {}", peak_rss());
 
     let base = emulator.base_url();
+    // reqwest is built without a crypto provider of its own: ring, as the warden.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let (listing, _) = get(
         &client,

@@ -180,9 +180,16 @@ impl Caller {
     }
 }
 
+/// A client for the tests' requests (plain HTTP to the emulator; reqwest
+/// still wants a crypto provider in place).
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// Sends a prepared request as it is.
 pub async fn send(p: Prepared) -> Answer {
-    let client = reqwest::Client::new();
+    let client = client();
     let method = reqwest::Method::from_bytes(p.method.as_bytes()).expect("valid method");
     let mut req = client.request(method, &p.url).body(p.body);
     for (k, v) in &p.headers {

@@ -74,7 +74,7 @@ pub struct Webhook {
 impl Webhook {
     /// A sink posting to `url` in `format`, with the settings' timeout and retries.
     pub fn new(url: Secret, format: AlertFormat, settings: &Settings) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .timeout(Duration::from_secs(settings.http_timeout_secs.max(1)))
             // A redirect would carry the secret URL onward (in `Referer`) and
             // turn a POST into a GET: it is a failed delivery instead.

@@ -92,7 +92,7 @@ pub async fn serve(ctx: Ctx, env: Env) -> Result<(), ServeError> {
         addr: env.api_addr.clone(),
     })?;
     // No overall timeout: the GET waits until the next event arrives.
-    let http = reqwest::Client::builder()
+    let http = crate::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|source| ServeError::Gone { source })?;

@@ -103,7 +103,7 @@ pub async fn secrets_from_extension(
     let mut url = url::Url::parse(&format!("http://localhost:{port}/secretsmanager/get"))
         .map_err(|e| e.to_string())?;
     url.query_pairs_mut().append_pair("secretId", secret_id);
-    let http = reqwest::Client::builder()
+    let http = crate::tls::client_builder()
         .timeout(Duration::from_secs(5))
         // The token is the function's AWS session: it goes to the extension
         // on localhost and nowhere else, whatever the answer says.

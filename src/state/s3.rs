@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use futures_util::future::{BoxFuture, FutureExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential, S3ConditionalPut};
+use object_store::client::{HttpClient, HttpConnector};
 use object_store::path::Path;
 use object_store::{
-    BackoffConfig, ClientOptions, CredentialProvider, ObjectStore, PutMode, PutOptions, PutPayload,
-    RetryConfig, UpdateVersion,
+    BackoffConfig, ClientOptions, CredentialProvider, ObjectStore, ObjectStoreExt, PutMode,
+    PutOptions, PutPayload, RetryConfig, UpdateVersion,
 };
 
 use super::backend::{Backend, Expected, Put, StoreError, Stored, Version, MAX_DOC_BYTES};
@@ -61,6 +62,17 @@ impl Keys {
             _ => None,
         };
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = keys;
+    }
+}
+
+/// The store's requests go through a client of the warden's own TLS
+/// ([`crate::tls`]), built with the settings' timeouts.
+#[derive(Debug)]
+struct Connector(reqwest::Client);
+
+impl HttpConnector for Connector {
+    fn connect(&self, _: &ClientOptions) -> object_store::Result<HttpClient> {
+        Ok(HttpClient::new(self.0.clone()))
     }
 }
 
@@ -115,7 +127,29 @@ impl S3Backend {
                 ..BackoffConfig::default()
             },
         };
+        let allow_http = access
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"));
+        let http = crate::tls::client_builder()
+            .timeout(limits.timeout)
+            .connect_timeout(limits.timeout)
+            .https_only(!allow_http)
+            // A redirect would take signed requests elsewhere: refused.
+            .redirect(reqwest::redirect::Policy::none())
+            .build();
+        let http = match http {
+            Ok(http) => http,
+            Err(e) => {
+                return Self {
+                    location,
+                    prefix: prefix.to_owned(),
+                    store: Err(format!("cannot build the HTTP client: {e}")),
+                }
+            }
+        };
         let mut builder = AmazonS3Builder::new()
+            .with_http_connector(Connector(http))
             .with_bucket_name(bucket)
             .with_region(&access.region)
             .with_credentials(keys)
@@ -126,12 +160,7 @@ impl S3Backend {
                 ClientOptions::new()
                     .with_timeout(limits.timeout)
                     .with_connect_timeout(limits.timeout)
-                    .with_allow_http(
-                        access
-                            .endpoint
-                            .as_deref()
-                            .is_some_and(|e| e.starts_with("http://")),
-                    ),
+                    .with_allow_http(allow_http),
             );
         if let Some(endpoint) = &access.endpoint {
             builder =

@@ -110,7 +110,7 @@ impl Client {
                     settings.vpcep_endpoint
                 ))
             })?;
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             // A redirect would carry the credentials to another address: refuse it.

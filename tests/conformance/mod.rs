@@ -336,12 +336,14 @@ fn compare(
 async fn every_call_is_shaped_and_signed_as_the_official_sdk_does() {
     let warden_server = TestServer::start(answer).await;
     for (name, ..) in OPERATIONS {
-        let _ = reqwest::get(format!(
-            "{}/__mark/{}",
-            warden_server.url,
-            name.replace(' ', "%20")
-        ))
-        .await;
+        let _ = crate::helpers::http()
+            .get(format!(
+                "{}/__mark/{}",
+                warden_server.url,
+                name.replace(' ', "%20")
+            ))
+            .send()
+            .await;
         warden_call(name, &warden_server.url).await;
     }
     let sdk_server = TestServer::start(answer).await;

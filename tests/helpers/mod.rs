@@ -36,6 +36,14 @@ pub fn settings(emu: &Emulator) -> Settings {
     s
 }
 
+/// A client for the tests' own requests, with the warden's TLS setup
+/// (reqwest's default client needs a crypto provider installed first).
+pub fn http() -> reqwest::Client {
+    vpcep_warden::tls::client_builder()
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A context for `settings`.
 pub fn ctx(settings: Settings) -> Ctx {
     Ctx::new(settings).expect("a client for the test settings")

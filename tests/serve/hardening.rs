@@ -157,7 +157,7 @@ async fn over_the_connection_cap_a_client_waits_until_one_closes() {
     let mut holder = connect(&server).await;
     holder.write_all(b"GET /heal").await.unwrap();
     // The connection is accepted once the holder's slot is freed, then answered.
-    let health = reqwest::Client::new()
+    let health = crate::helpers::http()
         .get(server.url("/healthz"))
         .timeout(AT_ALL)
         .send()
@@ -214,7 +214,7 @@ async fn a_signed_tick_replayed_ten_times_at_once_runs_once() {
     let tick = json!({"warden": "tick"}).to_string();
     let ts = now();
     let signature = sign_webhook(SECRET, ts, tick.as_bytes());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http();
     let replays = (0..10).map(|_| {
         let request = client
             .post(server.url("/"))
@@ -249,7 +249,9 @@ async fn a_signed_tick_replayed_ten_times_at_once_runs_once() {
     );
     let stats = emu.stats();
     assert_eq!(stats.by_operation.get("list_quotas"), Some(&1), "{stats:?}");
-    let metrics = reqwest::get(server.url("/metrics"))
+    let metrics = crate::helpers::http()
+        .get(server.url("/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

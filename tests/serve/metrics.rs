@@ -13,7 +13,9 @@ use crate::helpers::*;
 async fn after_a_tick(server: &Server) -> String {
     let started = Instant::now();
     loop {
-        let text = reqwest::get(server.url("/metrics"))
+        let text = crate::helpers::http()
+            .get(server.url("/metrics"))
+            .send()
             .await
             .unwrap()
             .text()

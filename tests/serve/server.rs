@@ -155,7 +155,7 @@ pub fn estate() -> Value {
 
 /// POSTs `body` with the signature headers `signature` gives for it (none when `None`).
 pub async fn post(url: &str, body: &str, signature: Option<(&str, i64)>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(url).body(body.to_owned());
+    let mut request = crate::helpers::http().post(url).body(body.to_owned());
     if let Some((secret, timestamp)) = signature {
         request = request
             .header("X-Warden-Timestamp", timestamp.to_string())

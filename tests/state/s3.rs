@@ -53,7 +53,7 @@ async fn moto() -> Option<Moto> {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
         if http.get(&moto.url).send().await.is_ok() {
@@ -67,7 +67,7 @@ async fn moto() -> Option<Moto> {
 impl Moto {
     /// A new bucket, and the store both processes share in it.
     async fn shared(&self, bucket: &str) -> Shared {
-        let created = reqwest::Client::new()
+        let created = crate::helpers::http()
             .put(format!("{}/{bucket}", self.url))
             .send()
             .await

@@ -41,6 +41,7 @@ fn self_signed() -> Option<Server> {
         if let Some(stderr) = child.stderr.take() {
             let _ = BufReader::new(stderr).read_line(&mut why);
         }
+        let _ = child.wait();
         if std::env::var_os("CI").is_none() {
             eprintln!("SKIPPED: the HTTPS test server did not start: {why}");
             return None;

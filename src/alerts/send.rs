@@ -87,6 +87,15 @@ struct Sent {
 }
 
 impl Sent {
+    /// To a sink that is not configured.
+    fn nothing(requests: usize) -> Self {
+        Sent {
+            due: None,
+            carried: vec![false; requests],
+            result: None,
+        }
+    }
+
     fn took(&self) -> bool {
         matches!(self.result, Some(Ok(())))
     }
@@ -208,11 +217,7 @@ pub(super) async fn send(sinks: &Sinks, requests: Vec<Request>, dry_run: bool) -
 /// raised and resolved alert.
 async fn to_webhook(sinks: &Sinks, sorted: &[Sorted]) -> Sent {
     let Some(hook) = &sinks.webhook else {
-        return Sent {
-            due: None,
-            carried: vec![false; sorted.len()],
-            result: None,
-        };
+        return Sent::nothing(sorted.len());
     };
     let (run, sink) = (&sinks.run, repeat::WEBHOOK);
     if hook.format() == AlertFormat::Alertmanager {
@@ -278,11 +283,7 @@ async fn post(
 /// SMN gets what repeat control lets through.
 async fn to_smn(sinks: &Sinks, sorted: &[Sorted]) -> Sent {
     let Some(smn) = &sinks.smn else {
-        return Sent {
-            due: None,
-            carried: vec![false; sorted.len()],
-            result: None,
-        };
+        return Sent::nothing(sorted.len());
     };
     let (run, sink) = (&sinks.run, repeat::SMN);
     let parts: Vec<Part> = sorted.iter().map(Sorted::part).collect();

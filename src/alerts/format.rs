@@ -7,6 +7,8 @@ mod chat;
 pub use alertmanager::alertmanager;
 pub use chat::{dingtalk, feishu, slack, teams, wecom, SLACK_TEXT_MAX_CHARS};
 
+use std::borrow::Borrow;
+
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
@@ -28,12 +30,18 @@ pub fn console_url(region: &str) -> String {
     format!("https://console.huaweicloud.com/vpcep/?region={region}")
 }
 
+/// The alerts of a slice of alerts or of references to them, by reference:
+/// a delivery formats what it picked without copying it.
+pub fn refs<A: Borrow<Alert>>(alerts: &[A]) -> Vec<&Alert> {
+    alerts.iter().map(Borrow::borrow).collect()
+}
+
 /// The webhook body for `alerts` in `format`: one request carries them all.
-pub fn body(format: AlertFormat, alerts: &[Alert], cx: &Context) -> Value {
+pub fn body(format: AlertFormat, alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
     match format {
         AlertFormat::Slack => slack(alerts, cx),
         AlertFormat::Alertmanager => alertmanager(alerts, cx),
-        AlertFormat::Json => json!(alerts),
+        AlertFormat::Json => json!(refs(alerts)),
         AlertFormat::Feishu => feishu(alerts),
         AlertFormat::Dingtalk => dingtalk(alerts),
         AlertFormat::Wecom => wecom(alerts, cx),
@@ -52,14 +60,19 @@ fn line(a: &Alert) -> String {
 }
 
 /// The SMN subject and message for `alerts`.
-pub fn smn(alerts: &[Alert]) -> (String, String) {
+pub fn smn(alerts: &[impl Borrow<Alert>]) -> (String, String) {
+    let alerts = refs(alerts);
     let worst = alerts.iter().map(|a| a.level).max();
     let subject = format!(
         "VPCEP warden {}: {} alert(s)",
         worst.map(|l| l.name()).unwrap_or("ok"),
         alerts.len()
     );
-    let message = alerts.iter().map(line).collect::<Vec<_>>().join("\n");
+    let message = alerts
+        .iter()
+        .map(|a| line(a))
+        .collect::<Vec<_>>()
+        .join("\n");
     (subject, message)
 }
 

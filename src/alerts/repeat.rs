@@ -206,15 +206,15 @@ pub async fn note(run: &Run, sink: &str, parts: &[Part<'_>]) {
     .await;
 }
 
-/// The alerts `job` sent before that are not among `firing` now: cleared,
+/// The alerts `job` sent before whose keys are not among `firing` now: cleared,
 /// each once, resolved (only a run that looked at everything `job` raises
 /// asks).
-pub async fn cleared(run: &Run, job: &str, firing: &[Alert]) -> Vec<Alert> {
+pub async fn cleared(run: &Run, job: &str, firing: &[&str]) -> Vec<Alert> {
     run.view(|doc| {
         let mut out: Vec<Alert> = Vec::new();
         for kept in doc.sent.values() {
             for (key, sent) in kept {
-                let gone = sent.job == job && firing.iter().all(|a| &a.dedup_key != key);
+                let gone = sent.job == job && !firing.contains(&key.as_str());
                 if gone && out.iter().all(|a| &a.dedup_key != key) {
                     out.extend(super::remembered::resolved(&sent.alert));
                 }
@@ -369,7 +369,9 @@ mod tests {
         assert_eq!(again[0].firing, [true]);
         settle(&run, SMN, &part, &again, true).await;
         assert_eq!(claim(&run, SMN, &part, DAY).await[0].firing, [false]);
-        assert!(cleared(&run, "quota", &alert).await.is_empty());
+        assert!(cleared(&run, "quota", &[alert[0].dedup_key.as_str()])
+            .await
+            .is_empty());
         assert!(
             cleared(&run, "gc", &[]).await.is_empty(),
             "another job's alert is not its to clear"

@@ -33,9 +33,9 @@ struct Sorted {
     job: String,
     /// The highest level of each subject: every sink gets these.
     firing: Vec<Alert>,
-    /// `firing` and the lower levels also crossed: what Alertmanager gets,
-    /// and what is raised now (never counted as cleared).
-    raised: Vec<Alert>,
+    /// The lower levels also crossed: Alertmanager gets them beside
+    /// `firing`, and they are raised now (never counted as cleared).
+    lower: Vec<Alert>,
     resolved: Vec<Alert>,
 }
 
@@ -46,6 +46,11 @@ impl Sorted {
             firing: &self.firing,
             resolved: &self.resolved,
         }
+    }
+
+    /// What is raised now: the firing alerts and the lower levels.
+    fn raised(&self) -> impl Iterator<Item = &Alert> {
+        self.firing.iter().chain(&self.lower)
     }
 }
 
@@ -61,8 +66,12 @@ async fn sort(sinks: &Sinks, request: Request) -> Sorted {
     // Lower levels also crossed go to Alertmanager only; they are raised
     // now all the same, so never counted as cleared.
     let (lower, firing): (Vec<Alert>, Vec<Alert>) = firing.into_iter().partition(|a| a.lower_level);
-    let raised: Vec<Alert> = firing.iter().chain(&lower).cloned().collect();
     if scope == Scope::All {
+        let raised: Vec<&str> = firing
+            .iter()
+            .chain(&lower)
+            .map(|a| a.dedup_key.as_str())
+            .collect();
         for gone in repeat::cleared(&sinks.run, &job, &raised).await {
             if resolved.iter().all(|r| r.dedup_key != gone.dedup_key) {
                 resolved.push(gone);
@@ -72,7 +81,7 @@ async fn sort(sinks: &Sinks, request: Request) -> Sorted {
     Sorted {
         job,
         firing,
-        raised,
+        lower,
         resolved,
     }
 }
@@ -107,21 +116,21 @@ impl Sent {
 }
 
 /// Picks what is due of each request: its firing alerts, then its resolved.
-fn pick(sorted: &[Sorted], due: &[repeat::Due]) -> (Vec<Alert>, Vec<bool>) {
-    let take = |alerts: &[Alert], due: &[bool]| -> Vec<Alert> {
+fn pick<'a>(sorted: &'a [Sorted], due: &[repeat::Due]) -> (Vec<&'a Alert>, Vec<bool>) {
+    let take = |alerts: &'a [Alert], due: &[bool]| -> Vec<&'a Alert> {
         alerts
             .iter()
             .zip(due)
             .filter(|(_, due)| **due)
-            .map(|(a, _)| a.clone())
+            .map(|(a, _)| a)
             .collect()
     };
-    let firing: Vec<Vec<Alert>> = sorted
+    let firing: Vec<Vec<&Alert>> = sorted
         .iter()
         .zip(due)
         .map(|(s, d)| take(&s.firing, &d.firing))
         .collect();
-    let resolved: Vec<Vec<Alert>> = sorted
+    let resolved: Vec<Vec<&Alert>> = sorted
         .iter()
         .zip(due)
         .map(|(s, d)| take(&s.resolved, &d.resolved))
@@ -221,24 +230,27 @@ async fn to_webhook(sinks: &Sinks, sorted: &[Sorted]) -> Sent {
     };
     let (run, sink) = (&sinks.run, repeat::WEBHOOK);
     if hook.format() == AlertFormat::Alertmanager {
-        let alerts: Vec<Alert> = sorted
+        let alerts: Vec<&Alert> = sorted
             .iter()
-            .flat_map(|s| &s.raised)
+            .flat_map(Sorted::raised)
             .chain(sorted.iter().flat_map(|s| &s.resolved))
-            .cloned()
             .collect();
         let carried: Vec<bool> = sorted
             .iter()
-            .map(|s| !s.raised.is_empty() || !s.resolved.is_empty())
+            .map(|s| s.raised().next().is_some() || !s.resolved.is_empty())
             .collect();
         let result = post(sinks, &alerts, sorted, &carried).await;
         if matches!(result, Some(Ok(()))) {
+            // The lower levels are kept as sent too (a part with no resolved).
             let parts: Vec<Part> = sorted
                 .iter()
-                .map(|s| Part {
-                    job: &s.job,
-                    firing: &s.raised,
-                    resolved: &s.resolved,
+                .flat_map(|s| {
+                    let lower = Part {
+                        job: &s.job,
+                        firing: &s.lower,
+                        resolved: &[],
+                    };
+                    [s.part(), lower]
                 })
                 .collect();
             repeat::note(run, sink, &parts).await;
@@ -263,7 +275,7 @@ async fn to_webhook(sinks: &Sinks, sorted: &[Sorted]) -> Sent {
 
 async fn post(
     sinks: &Sinks,
-    alerts: &[Alert],
+    alerts: &[&Alert],
     sorted: &[Sorted],
     carried: &[bool],
 ) -> Option<Result<(), ErrorEntry>> {

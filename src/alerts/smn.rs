@@ -15,6 +15,8 @@
 //! out (all of them are in the log and the report). Nothing is dropped
 //! without a word.
 
+use std::borrow::Borrow;
+
 use super::{format, Alert};
 use crate::config::Settings;
 use crate::report::ErrorEntry;
@@ -86,7 +88,7 @@ impl Smn {
     pub(super) async fn publish(
         &self,
         job: &str,
-        alerts: &[Alert],
+        alerts: &[&Alert],
     ) -> Option<Result<(), ErrorEntry>> {
         if alerts.is_empty() {
             return None;
@@ -128,7 +130,8 @@ impl Smn {
 }
 
 /// The (subject, message) pairs that carry `alerts` within SMN's limits.
-pub fn messages(alerts: &[Alert]) -> Vec<(String, String)> {
+pub fn messages(alerts: &[impl Borrow<Alert>]) -> Vec<(String, String)> {
+    let alerts = format::refs(alerts);
     // Each alert's own line, as the message of one alert alone reads.
     let sizes: Vec<usize> = alerts
         .iter()

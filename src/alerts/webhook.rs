@@ -171,7 +171,7 @@ impl Webhook {
     }
 
     /// Posts the alerts, retrying what may pass on a second try.
-    pub async fn post(&self, alerts: &[Alert]) -> Result<(), WebhookError> {
+    pub async fn post(&self, alerts: &[&Alert]) -> Result<(), WebhookError> {
         let cx = format::Context {
             now: time::OffsetDateTime::now_utc(),
             ttl: self.ttl,

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::Context;
+use std::borrow::Borrow;
+
+use super::{refs, Context};
 use crate::alerts::Alert;
 
 /// A Prometheus Alertmanager v2 `POST /api/v2/alerts` array. The labels are
@@ -15,7 +17,8 @@ use crate::alerts::Alert;
 /// would otherwise resolve it after its `resolve_timeout`, 5 minutes by
 /// default, and page again on the next run); a resolved one ends `now`.
 /// `startsAt` is `now`: Alertmanager keeps the first one of an alert still active.
-pub fn alertmanager(alerts: &[Alert], cx: &Context) -> Value {
+pub fn alertmanager(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
+    let alerts = refs(alerts);
     let at = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let (now, ttl) = (cx.now, cx.ttl);
     let starts_at = at(now);

@@ -3,15 +3,17 @@
 
 use serde_json::{json, Value};
 
-use super::{line, Context};
+use std::borrow::Borrow;
+
+use super::{line, refs, Context};
 use crate::alerts::Alert;
 
 /// Alerts one chat message shows; the rest are counted.
 const CHAT_ALERTS: usize = 40;
 
 /// One line per alert, at most [`CHAT_ALERTS`], then how many more.
-fn lines(alerts: &[Alert]) -> Vec<String> {
-    let mut out: Vec<String> = alerts.iter().take(CHAT_ALERTS).map(line).collect();
+fn lines(alerts: &[&Alert]) -> Vec<String> {
+    let mut out: Vec<String> = alerts.iter().take(CHAT_ALERTS).map(|a| line(a)).collect();
     if alerts.len() > CHAT_ALERTS {
         out.push(format!("… and {} more", alerts.len() - CHAT_ALERTS));
     }
@@ -23,7 +25,7 @@ fn lines(alerts: &[Alert]) -> Vec<String> {
 pub const SLACK_TEXT_MAX_CHARS: usize = 4000;
 
 /// Whole lines while they fit in `max` characters, then how many were left out.
-fn fitted(alerts: &[Alert], max: usize) -> String {
+fn fitted(alerts: &[&Alert], max: usize) -> String {
     let mut text = String::new();
     let mut used = 0;
     for (i, a) in alerts.iter().enumerate() {
@@ -70,7 +72,8 @@ fn usage_bar(a: &Alert) -> Option<String> {
 /// notifications, and all Mattermost and Rocket.Chat read) and `blocks`: a
 /// header, one section per alert with its level, usage bar, numbers and
 /// project, and a link to the console when the region is known.
-pub fn slack(alerts: &[Alert], cx: &Context) -> Value {
+pub fn slack(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
+    let alerts = &refs(alerts)[..];
     let text = fitted(alerts, SLACK_TEXT_MAX_CHARS);
     let worst = alerts.iter().map(|a| a.level).max().unwrap_or_default();
     let mut blocks = vec![json!({
@@ -107,13 +110,15 @@ pub fn slack(alerts: &[Alert], cx: &Context) -> Value {
 }
 
 /// A Feishu (Lark) custom bot text message: `{"msg_type": "text", "content": {"text": ...}}`.
-pub fn feishu(alerts: &[Alert]) -> Value {
+pub fn feishu(alerts: &[impl Borrow<Alert>]) -> Value {
+    let alerts = &refs(alerts)[..];
     json!({"msg_type": "text", "content": {"text": lines(alerts).join("\n")}})
 }
 
 /// A DingTalk custom robot text message: `{"msgtype": "text", "text": {"content": ...}}`.
 /// The text starts with `VPCEP`, a keyword for the robot's keyword security setting.
-pub fn dingtalk(alerts: &[Alert]) -> Value {
+pub fn dingtalk(alerts: &[impl Borrow<Alert>]) -> Value {
+    let alerts = &refs(alerts)[..];
     json!({"msgtype": "text", "text": {"content": lines(alerts).join("\n")}})
 }
 
@@ -122,7 +127,8 @@ const WECOM_MAX_BYTES: usize = 4000;
 
 /// A WeCom (WeChat Work) group robot markdown message:
 /// `{"msgtype": "markdown", "markdown": {"content": ...}}`, cut to its size limit.
-pub fn wecom(alerts: &[Alert], cx: &Context) -> Value {
+pub fn wecom(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
+    let alerts = &refs(alerts)[..];
     let mut content = String::new();
     for a in alerts {
         let color = match a.level {
@@ -150,7 +156,8 @@ pub fn wecom(alerts: &[Alert], cx: &Context) -> Value {
 
 /// A Microsoft Teams Workflows ("Post to a channel when a webhook request is
 /// received") message: an Adaptive Card 1.4 attachment.
-pub fn teams(alerts: &[Alert], cx: &Context) -> Value {
+pub fn teams(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
+    let alerts = &refs(alerts)[..];
     let mut body = vec![json!({
         "type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true,
         "text": format!("VPCEP warden: {} alert(s)", alerts.len())

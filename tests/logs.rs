@@ -117,14 +117,17 @@ async fn tick_logs(base: String, format: &'static str) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-/// A connection to approve, one left pending (announced), a failed
-/// endpoint to delete and quotas over the warning level.
+/// A connection to approve, one left pending, a failed endpoint to delete
+/// and both quotas over the warning level (a working endpoint keeps the
+/// endpoint quota over it, whether the quota is read before the deletion or
+/// after).
 fn busy() -> Value {
     json!({
         "services": [{"id": SERVICE, "owner": "provider", "service_name": "orders", "approval_enabled": true,
             "connections": [pending("e0000000-0000-4000-8000-0000000000a1", ALLOWED),
                             pending("e0000000-0000-4000-8000-0000000000b2", STRANGER)]}],
-        "endpoints": [endpoint("e0000000-0000-4000-8000-0000000000f1", "failed", &minutes_ago(600), &[])],
+        "endpoints": [endpoint("e0000000-0000-4000-8000-0000000000f1", "failed", &minutes_ago(600), &[]),
+                      endpoint("e0000000-0000-4000-8000-0000000000f2", "accepted", &minutes_ago(600), &[])],
     })
 }
 

@@ -9,7 +9,8 @@
 //!
 //! A member leaves when its job ends ([`Member::leave`], called by the run)
 //! or, failing that, when it is dropped, so no job waits forever on
-//! another. Nothing a job waits for in its delivery depends on the others:
+//! another. A delivery cut short (its run cancelled) leaves the members
+//! that wait on it with nothing `reached`: nothing is taken as sent. Nothing a job waits for in its delivery depends on the others:
 //! each job delivers last, after its own actions (gc deletes first, then
 //! delivers; approve delivers, then writes the audit marks of what was
 //! announced).

@@ -140,14 +140,7 @@ async fn a_tick_due_while_one_runs_is_skipped() {
     let server = Server::start(&emu, &["--every", "1s"]);
     let started = Instant::now();
     loop {
-        let text = crate::helpers::http()
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = server.metrics().await;
         if sample(&text, "vpcep_warden_ticks_skipped_total") >= Some(1.0) {
             break;
         }

@@ -249,14 +249,7 @@ async fn a_signed_tick_replayed_ten_times_at_once_runs_once() {
     );
     let stats = emu.stats();
     assert_eq!(stats.by_operation.get("list_quotas"), Some(&1), "{stats:?}");
-    let metrics = crate::helpers::http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert_eq!(sample(&metrics, "vpcep_warden_ticks_total"), Some(1.0));
     assert_eq!(
         sample(&metrics, "vpcep_warden_ticks_joined_total"),

@@ -13,14 +13,7 @@ use crate::helpers::*;
 async fn after_a_tick(server: &Server) -> String {
     let started = Instant::now();
     loop {
-        let text = crate::helpers::http()
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = server.metrics().await;
         if sample(&text, "vpcep_warden_ticks_total") >= Some(1.0) {
             return text;
         }

@@ -106,6 +106,18 @@ impl Server {
         format!("{}{path}", self.url)
     }
 
+    /// The `/metrics` page as it stands.
+    pub async fn metrics(&self) -> String {
+        crate::helpers::http()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("the server answers")
+            .text()
+            .await
+            .expect("a text page")
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }

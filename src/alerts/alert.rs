@@ -90,21 +90,8 @@ impl Alert {
 
     /// The quota's `level` alert, resolved: usage is no longer at that level.
     pub fn quota_resolved(entry: &QuotaEntry, level: Level, project_id: &str) -> Self {
-        let mut alert = Self::quota(
-            entry,
-            project_id,
-            format!("back under the {} level", level.name()),
-        );
-        alert.level = level;
-        alert.dedup_key = format!("vpcep-quota/{project_id}/{}/{}", entry.kind, level.name());
-        alert.summary = format!(
-            "VPCEP quota {} resolved: {} {}/{} ({:.0}%) in project {project_id}",
-            level.name(),
-            entry.kind,
-            entry.used,
-            entry.quota,
-            entry.percent,
-        );
+        let reason = format!("back under the {} level", level.name());
+        let mut alert = Self::quota_at(entry, level, project_id, reason, " resolved");
         alert.resolved = true;
         alert
     }
@@ -112,26 +99,36 @@ impl Alert {
     /// The quota's `level` alert while usage is at a higher level: still
     /// firing (usage is above it too), for Alertmanager only.
     pub fn quota_also_crossed(entry: &QuotaEntry, level: Level, project_id: &str) -> Self {
-        let mut alert = Self::quota(
-            entry,
-            project_id,
-            format!(
-                "above the {} level too (now {})",
-                level.name(),
-                entry.level.name()
-            ),
+        let reason = format!(
+            "above the {} level too (now {})",
+            level.name(),
+            entry.level.name()
         );
+        let mut alert = Self::quota_at(entry, level, project_id, reason, "");
+        alert.lower_level = true;
+        alert
+    }
+
+    /// The quota's alert at `level` (not the entry's own), its summary
+    /// saying `state` after the level.
+    fn quota_at(
+        entry: &QuotaEntry,
+        level: Level,
+        project_id: &str,
+        reason: String,
+        state: &str,
+    ) -> Self {
+        let mut alert = Self::quota(entry, project_id, reason);
         alert.level = level;
         alert.dedup_key = format!("vpcep-quota/{project_id}/{}/{}", entry.kind, level.name());
         alert.summary = format!(
-            "VPCEP quota {}: {} {}/{} ({:.0}%) in project {project_id}",
+            "VPCEP quota {}{state}: {} {}/{} ({:.0}%) in project {project_id}",
             level.name(),
             entry.kind,
             entry.used,
             entry.quota,
             entry.percent,
         );
-        alert.lower_level = true;
         alert
     }
 

@@ -6,8 +6,13 @@ use vpcep_emulator::Options;
 
 use crate::helpers::*;
 
-/// Runs `vpcep-warden tick` with JSON logs against `base`; (stdout, stderr).
-async fn tick_with_json_logs(base: String) -> (Vec<u8>, Vec<u8>) {
+/// Runs `vpcep-warden tick` against `base` with `settings` beside the
+/// provider's (stderr a pipe); (exit code, stdout, stderr).
+async fn tick(
+    base: String,
+    settings: &[(&'static str, &'static str)],
+) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+    let settings = settings.to_vec();
     tokio::task::spawn_blocking(move || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
             .arg("tick")
@@ -17,20 +22,24 @@ async fn tick_with_json_logs(base: String) -> (Vec<u8>, Vec<u8>) {
             .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
             .env("WARDEN_VPCEP_ENDPOINT", base)
             .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
-            .env("WARDEN_GC_MAX_DELETES", "1000")
-            .env("WARDEN_LOG_FORMAT", "json")
+            .envs(settings)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.stdout, out.stderr)
+        (out.status.code(), out.stdout, out.stderr)
     })
     .await
     .unwrap()
+}
+
+/// Runs `vpcep-warden tick` with JSON logs against `base`; (stdout, stderr).
+async fn tick_with_json_logs(base: String) -> (Vec<u8>, Vec<u8>) {
+    let settings = [
+        ("WARDEN_GC_MAX_DELETES", "1000"),
+        ("WARDEN_LOG_FORMAT", "json"),
+    ];
+    let (code, stdout, stderr) = tick(base, &settings).await;
+    assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&stderr));
+    (stdout, stderr)
 }
 
 fn lines(stderr: &[u8]) -> Vec<Value> {
@@ -98,23 +107,12 @@ async fn logs_of_a_100_by_1000_estate_are_one_small_line_per_action_plus_a_summa
 
 /// Runs `vpcep-warden tick` with the log format `format` (stderr a pipe) against `base`.
 async fn tick_logs(base: String, format: &'static str) -> String {
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_vpcep-warden"))
-            .arg("tick")
-            .env_clear()
-            .env("HUAWEICLOUD_SDK_AK", AK)
-            .env("HUAWEICLOUD_SDK_SK", SK)
-            .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
-            .env("WARDEN_VPCEP_ENDPOINT", base)
-            .env("WARDEN_ALLOWED_DOMAINS", ALLOWED)
-            .env("WARDEN_QUOTA_WARN_PERCENT", "0.5")
-            .env("WARDEN_LOG_FORMAT", format)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    String::from_utf8(out.stderr).unwrap()
+    let settings = [
+        ("WARDEN_QUOTA_WARN_PERCENT", "0.5"),
+        ("WARDEN_LOG_FORMAT", format),
+    ];
+    let (_, _, stderr) = tick(base, &settings).await;
+    String::from_utf8(stderr).unwrap()
 }
 
 /// A connection to approve, one left pending, a failed endpoint to delete

@@ -1,10 +1,8 @@
 //! `WARDEN_STATE=file:///dir`: documents as files of one machine (a host, or
 //! a container's volume).
 //!
-//! object_store's `LocalFileSystem` refuses a conditional update
-//! (`PutMode::Update` answers `NotImplemented`), so this store does its own,
-//! with the standard library: a write takes an exclusive lock on
-//! `{document}.lock` (`flock`; the kernel releases it when the process ends,
+//! A conditional update on the standard library alone: a write takes an
+//! exclusive lock on `{document}.lock` (`flock`; the kernel releases it when the process ends,
 //! so a crash leaves no stale lock), compares the document's SHA-256 with the
 //! version read, writes a temporary file, `fsync`s it and renames it over the
 //! document (atomic on one file system: a reader sees the old or the new

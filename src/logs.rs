@@ -6,8 +6,9 @@
 //! `AWS_LAMBDA_LOG_FORMAT=JSON` on Lambda) every field is a JSON value of
 //! the line itself, never JSON text inside a string.
 
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
 
 use crate::report::Report;
 
@@ -42,7 +43,7 @@ pub fn colour(terminal: bool, no_color: Option<&str>) -> bool {
 pub fn subscriber<W>(
     writer: W,
     json: bool,
-    filter: EnvFilter,
+    filter: Targets,
     ansi: bool,
 ) -> Box<dyn tracing::Subscriber + Send + Sync>
 where
@@ -50,7 +51,6 @@ where
 {
     let builder = tracing_subscriber::fmt()
         .with_writer(writer)
-        .with_env_filter(filter)
         .with_timer(clock())
         // The module path adds length, not meaning, to every line.
         .with_target(false);
@@ -61,10 +61,48 @@ where
                 .flatten_event(true)
                 .with_current_span(false)
                 .with_span_list(false)
-                .finish(),
+                .finish()
+                .with(filter),
         )
     } else {
-        Box::new(builder.with_ansi(ansi).finish())
+        Box::new(builder.with_ansi(ansi).finish().with(filter))
+    }
+}
+
+/// What is logged: `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging
+/// controls: `TRACE` … `ERROR`, `FATAL` read as `error`), else `RUST_LOG`,
+/// else `default`. `RUST_LOG` holds comma-separated `target=level`
+/// directives and at most one bare level for every other target
+/// (`vpcep_warden=debug,warn`); span and field filters (`[span]{field}`) are
+/// not read. A value that does not read so is set aside for `default`, and
+/// the second value says why (logged once logging is up).
+pub fn filter(
+    lambda_level: Option<&str>,
+    rust_log: Option<&str>,
+    default: &str,
+) -> (Targets, Option<String>) {
+    let fallback = || default.parse().unwrap_or_default();
+    let level = lambda_level.map(str::trim).filter(|l| !l.is_empty());
+    let (variable, value) = match (level, rust_log.map(str::trim)) {
+        (Some(level), _) if level.eq_ignore_ascii_case("fatal") => {
+            ("AWS_LAMBDA_LOG_LEVEL", "error".to_owned())
+        }
+        (Some(level), _) => ("AWS_LAMBDA_LOG_LEVEL", level.to_ascii_lowercase()),
+        (None, Some(directives)) if !directives.is_empty() => ("RUST_LOG", directives.to_owned()),
+        _ => return (fallback(), None),
+    };
+    let parsed = match value.contains(['[', '{']) {
+        true => Err("span and field filters are not read".to_owned()),
+        false => value.parse::<Targets>().map_err(|e| e.to_string()),
+    };
+    match parsed {
+        Ok(targets) => (targets, None),
+        Err(e) => (
+            fallback(),
+            Some(format!(
+                "{variable}={value:?} is not understood ({e}): expected a level (error, warn, info, debug, trace) or target=level directives such as vpcep_warden=debug,warn; logging at {default:?}"
+            )),
+        ),
     }
 }
 
@@ -76,14 +114,17 @@ pub fn init<W>(writer: W, json: bool, default_filter: &str, terminal: bool)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .map(|l| EnvFilter::new(l.to_ascii_lowercase()))
-        .or_else(|| EnvFilter::try_from_default_env().ok())
-        .unwrap_or_else(|| EnvFilter::new(default_filter));
+    let (filter, refused) = filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+        default_filter,
+    );
     let ansi = colour(terminal, std::env::var("NO_COLOR").ok().as_deref());
     // A second init (tests) is ignored rather than a panic.
     let _ = tracing::subscriber::set_global_default(subscriber(writer, json, filter, ansi));
+    if let Some(why) = refused {
+        tracing::warn!("{why}");
+    }
 }
 
 /// The first few ids of a list, comma-separated, with how many were left out.
@@ -247,11 +288,43 @@ mod tests {
     }
 
     #[test]
+    fn the_level_comes_from_lambda_then_rust_log_then_the_default() {
+        use tracing::Level;
+        let default = "vpcep_warden=info,warn";
+        let (f, why) = filter(None, Some("vpcep_warden=debug,error"), default);
+        assert!(why.is_none());
+        assert!(f.would_enable("vpcep_warden::jobs", &Level::DEBUG));
+        assert!(!f.would_enable("hyper", &Level::WARN));
+        assert!(f.would_enable("hyper", &Level::ERROR));
+        let (f, _) = filter(Some("DEBUG"), Some("error"), default);
+        assert!(f.would_enable("lambda_runtime", &Level::DEBUG));
+        let (f, _) = filter(Some("FATAL"), None, default);
+        assert!(f.would_enable("vpcep_warden", &Level::ERROR));
+        assert!(!f.would_enable("vpcep_warden", &Level::WARN));
+        let (f, why) = filter(None, Some(" "), default);
+        assert!(why.is_none());
+        assert!(f.would_enable("vpcep_warden::x", &Level::INFO));
+        assert!(!f.would_enable("reqwest", &Level::INFO));
+    }
+
+    #[test]
+    fn a_rust_log_not_understood_falls_back_to_the_default_saying_why() {
+        let (f, why) = filter(None, Some("vpcep_warden[run]=debug"), "warn");
+        assert!(f.would_enable("vpcep_warden", &tracing::Level::WARN));
+        assert!(!f.would_enable("vpcep_warden", &tracing::Level::DEBUG));
+        let why = why.expect("a reason");
+        assert!(
+            why.contains("RUST_LOG") && why.contains("target=level"),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn every_json_line_has_a_timestamp_as_lambda_mode_writes_them() {
         // The subscriber Lambda mode uses (`init(stdout, json, "info", false)`).
         let captured = Captured::default();
         let writer = captured.clone();
-        let subscriber = subscriber(move || writer.clone(), true, EnvFilter::new("info"), false);
+        let subscriber = subscriber(move || writer.clone(), true, "info".parse().unwrap(), false);
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!(alert_level = "critical", "alert");
         });

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing::Level;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use vpcep_emulator::{Options, Scenario};
 
 /// A local stand-in for the Huawei Cloud VPC Endpoint (VPCEP) v1 API.
@@ -39,12 +42,15 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // RUST_LOG: a level, or target=level directives (`vpcep_emulator=debug,warn`).
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(Level::INFO));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .finish()
+        .with(filter)
         .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,

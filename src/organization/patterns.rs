@@ -40,7 +40,7 @@
 //! its path), is [`Match::Maybe`]: never accepted on that pattern, never
 //! rejected or revoked.
 
-use regex::{Regex, RegexBuilder};
+use regex_lite::{Regex, RegexBuilder};
 
 use super::OrgTree;
 

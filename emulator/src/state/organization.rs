@@ -235,7 +235,7 @@ impl Organization {
             return glob(&path, self.path_of(member));
         }
         if let Some(pattern) = entry.strip_prefix("iam:domainName::") {
-            return regex::Regex::new(&format!("^(?:{pattern})$"))
+            return regex_lite::Regex::new(&format!("^(?:{pattern})$"))
                 .is_ok_and(|r| r.is_match(&member.name));
         }
         false

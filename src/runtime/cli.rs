@@ -263,11 +263,19 @@ fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// Prints the report on stdout as it serializes, never whole in memory (a
+/// tick announcing thousands of connections makes a report of megabytes).
 fn print_report(report: &crate::report::Report) -> ExitCode {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(report).expect("a report always serializes")
-    );
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let printed = serde_json::to_writer_pretty(&mut out, report)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    if let Err(e) = printed {
+        eprintln!("error: the report could not be printed: {e}");
+        return ExitCode::FAILURE;
+    }
     if report.is_clean() {
         ExitCode::SUCCESS
     } else {

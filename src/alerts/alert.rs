@@ -1,11 +1,10 @@
 //! What an alert is: its kind, level, summary and facts, and the keys that
 //! tell one alert from another.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Facts;
 use crate::report::{Level, QuotaEntry};
 
 /// One alert: a crossed quota level, a connection waiting for review, a
@@ -30,7 +29,7 @@ pub struct Alert {
     /// `service_id`, `endpoint_id`, `domain_id`; `count`), flattened into the
     /// JSON body.
     #[serde(flatten)]
-    pub facts: BTreeMap<String, Value>,
+    pub facts: Facts,
     /// Alertmanager's `alertname` for this kind of alert.
     #[serde(skip)]
     pub alertname: &'static str,
@@ -56,10 +55,10 @@ pub struct Alert {
 impl Alert {
     /// A crossed quota level.
     pub fn quota(entry: &QuotaEntry, project_id: &str, reason: String) -> Self {
-        let facts = BTreeMap::from([
-            ("used".to_owned(), Value::from(entry.used)),
-            ("quota".to_owned(), Value::from(entry.quota)),
-            ("percent".to_owned(), Value::from(entry.percent)),
+        let facts = Facts::of([
+            ("used", Value::from(entry.used)),
+            ("quota", Value::from(entry.quota)),
+            ("percent", Value::from(entry.percent)),
         ]);
         Self {
             kind: entry.kind.clone(),
@@ -149,10 +148,10 @@ impl Alert {
                 "VPCEP connection waiting: endpoint {endpoint_id} of account {domain_id} asks to connect to service {service_id} in project {project_id}"
             ),
             reason: reason.to_owned(),
-            facts: BTreeMap::from([
-                ("service_id".to_owned(), Value::from(service_id)),
-                ("endpoint_id".to_owned(), Value::from(endpoint_id)),
-                ("domain_id".to_owned(), Value::from(domain_id)),
+            facts: Facts::of([
+                ("service_id", Value::from(service_id)),
+                ("endpoint_id", Value::from(endpoint_id)),
+                ("domain_id", Value::from(domain_id)),
             ]),
             alertname: "VpcepConnectionPending",
             labels: vec![
@@ -173,7 +172,7 @@ impl Alert {
             dedup_key: format!("vpcep-posture/{project_id}/{service_id}/{kind}"),
             summary: format!("VPCEP service {service_id} in project {project_id}: {reason}"),
             reason,
-            facts: BTreeMap::from([("service_id".to_owned(), Value::from(service_id))]),
+            facts: Facts::of([("service_id", Value::from(service_id))]),
             alertname: "VpcepServicePosture",
             labels: vec![
                 ("service_id", service_id.to_owned()),
@@ -195,7 +194,7 @@ impl Alert {
             dedup_key: format!("vpcep-refused/{project_id}/{kind}"),
             summary: format!("VPCEP warden refused to act in project {project_id}: {reason}"),
             reason,
-            facts: BTreeMap::from([("count".to_owned(), Value::from(count))]),
+            facts: Facts::of([("count", Value::from(count))]),
             alertname: "VpcepRunRefused",
             labels: vec![("refused", kind.to_owned())],
             resolved: false,
@@ -216,7 +215,7 @@ impl Alert {
                 "VPCEP warden test alert for project {project_id}: this sink is wired correctly"
             ),
             reason: "sent by vpcep-warden alert-test; nothing is wrong".into(),
-            facts: BTreeMap::new(),
+            facts: Facts::default(),
             alertname: "VpcepWardenTest",
             labels: Vec::new(),
             resolved: false,
@@ -234,7 +233,7 @@ impl Alert {
             None => format!("{}/{name}", self.dedup_key),
         };
         self.summary = format!("[{name}] {}", self.summary);
-        self.facts.insert("target".to_owned(), Value::from(name));
+        self.facts.insert("target", Value::from(name));
         self.labels.push(("target", name.to_owned()));
         self
     }

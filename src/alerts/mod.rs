@@ -6,6 +6,7 @@
 
 mod alert;
 mod batch;
+mod facts;
 pub mod format;
 mod remembered;
 mod repeat;
@@ -22,6 +23,7 @@ use crate::vpcep::Client;
 
 pub use alert::Alert;
 use batch::{Batch, Member};
+pub use facts::Facts;
 use send::{Request, Scope};
 
 /// What delivering a set of alerts did.

@@ -56,7 +56,7 @@ pub fn remember(alert: &Alert) -> Value {
         dedup_key: alert.dedup_key.clone(),
         summary: alert.summary.clone(),
         reason: alert.reason.clone(),
-        facts: alert.facts.clone(),
+        facts: BTreeMap::from(&alert.facts),
         alertname: alert.alertname.to_owned(),
         labels: alert
             .labels
@@ -84,7 +84,7 @@ pub fn resolved(value: &Value) -> Option<Alert> {
         dedup_key: kept.dedup_key,
         summary: format!("Resolved: {}", kept.summary),
         reason: "no longer found".into(),
-        facts: kept.facts,
+        facts: kept.facts.into(),
         alertname,
         labels,
         resolved: true,

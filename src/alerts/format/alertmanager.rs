@@ -37,12 +37,13 @@ pub fn alertmanager(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
                 annotations.insert("summary".into(), json!(a.summary));
                 annotations.insert("description".into(), json!(a.reason));
                 annotations.insert("dedup_key".into(), json!(a.dedup_key));
-                for name in a.facts.keys() {
-                    let text = match (name.as_str(), a.facts[name].as_f64()) {
-                        ("percent", Some(p)) => format!("{p:.1}"),
-                        _ => a.fact(name).unwrap_or_default(),
+                for (name, value) in a.facts.iter() {
+                    let text = match (name, value) {
+                        ("percent", Value::Number(p)) => format!("{:.1}", p.as_f64().unwrap_or_default()),
+                        (_, Value::String(s)) => s.clone(),
+                        (_, other) => other.to_string(),
                     };
-                    annotations.insert(name.clone(), json!(text));
+                    annotations.insert(name.to_owned(), json!(text));
                 }
                 let ends_at = if a.resolved {
                     at(now)

@@ -70,12 +70,12 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
     let project = ctx.client.project_id().to_owned();
     let now = OffsetDateTime::now_utc();
     let by_marks = ctx.settings.audit_description;
-    let wanted: Vec<(String, String, String)> = parts
+    let wanted: Vec<(&str, &str, &str)> = parts
         .iter()
         .flat_map(|p| {
             p.announce
                 .iter()
-                .map(|(e, d, _)| (p.service_id.clone(), e.clone(), d.clone()))
+                .map(|(e, d, _)| (p.service_id.as_str(), e.as_str(), d.as_str()))
         })
         .collect();
     let claimed: Vec<bool> = ctx
@@ -97,9 +97,9 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
                             key,
                             Announced {
                                 at: now,
-                                service_id: service.clone(),
-                                endpoint_id: endpoint.clone(),
-                                domain_id: domain.clone(),
+                                service_id: (*service).to_owned(),
+                                endpoint_id: (*endpoint).to_owned(),
+                                domain_id: (*domain).to_owned(),
                                 claimed: true,
                             },
                         );
@@ -174,7 +174,8 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
         .unwrap_or(0);
     parts[first].report.alerts.extend(delivered.alerts);
     parts[first].report.errors.extend(delivered.errors);
-    if !all_reached {
+    // Marks are written only with audit marks on (`write_marks`).
+    if !all_reached || !by_marks {
         return;
     }
     for part in parts.iter_mut() {
@@ -211,9 +212,13 @@ async fn adopt(ctx: &Ctx, parts: &[Part], now: OffsetDateTime) {
 /// The announced connections no longer pending in a sweep that read every
 /// managed service, dropped from the state, each as a resolved notice.
 async fn no_longer_waiting(ctx: &Ctx, parts: &[Part]) -> Vec<Alert> {
-    let pending: HashSet<String> = parts
+    let pending: HashSet<(&str, &str)> = parts
         .iter()
-        .flat_map(|p| p.pending.iter().map(|e| connection_key(&p.service_id, e)))
+        .flat_map(|p| {
+            p.pending
+                .iter()
+                .map(|e| (p.service_id.as_str(), e.as_str()))
+        })
         .collect();
     let project = ctx.client.project_id().to_owned();
     let gone: Vec<Announced> = ctx
@@ -222,7 +227,10 @@ async fn no_longer_waiting(ctx: &Ctx, parts: &[Part]) -> Vec<Alert> {
             let gone: Vec<String> = doc
                 .announced
                 .iter()
-                .filter(|(k, a)| !a.claimed && !pending.contains(*k))
+                // Keys are `{service_id}/{endpoint_id}` (`connection_key`).
+                .filter(|(k, a)| {
+                    !a.claimed && !k.split_once('/').is_some_and(|p| pending.contains(&p))
+                })
                 .map(|(k, _)| k.clone())
                 .collect();
             gone.iter()

@@ -61,11 +61,13 @@ async fn sort(sinks: &Sinks, request: Request) -> Sorted {
         None => alerts,
     };
     // Firing first, then resolved: the order Alertmanager receives them in.
-    let (firing, mut resolved): (Vec<Alert>, Vec<Alert>) =
-        alerts.into_iter().partition(|a| !a.resolved);
+    // The few resolved and lower-level alerts are moved out; the firing ones
+    // stay where they are (thousands of waiting connections are not copied).
+    let mut firing = alerts;
+    let mut resolved: Vec<Alert> = firing.extract_if(.., |a| a.resolved).collect();
     // Lower levels also crossed go to Alertmanager only; they are raised
     // now all the same, so never counted as cleared.
-    let (lower, firing): (Vec<Alert>, Vec<Alert>) = firing.into_iter().partition(|a| a.lower_level);
+    let lower: Vec<Alert> = firing.extract_if(.., |a| a.lower_level).collect();
     if scope == Scope::All {
         let raised: Vec<&str> = firing
             .iter()

@@ -117,6 +117,7 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
         adopt(ctx, parts, now).await;
     }
     let mut alerts = extra;
+    alerts.reserve_exact(parts.iter().map(|p| p.announce.len()).sum());
     for part in parts.iter() {
         for (endpoint, domain, reason) in &part.announce {
             alerts.push(Alert::pending(

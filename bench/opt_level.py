@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""opt-level 3 against opt-level "s": a dry-run tick on the large estate
+"""Optimisation levels against each other: a dry-run tick on the large estate
 (100 services x 1,000 connections, 10,000 endpoints, emulator at 20 ms a
-request, the default log level), five rounds alternating the two builds;
+request, the default log level), five rounds alternating the builds;
 medians of the whole process's wall time, CPU time (user + sys) and peak RSS.
 
-Build the two first, each in its own target directory:
+Build each first, in its own target directory, then name them LEVEL=DIR:
 
-    CARGO_TARGET_DIR=/tmp/tgt-3 CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --release --workspace
     CARGO_TARGET_DIR=/tmp/tgt-s CARGO_PROFILE_RELEASE_OPT_LEVEL=s cargo build --release --workspace
-    python3 bench/opt_level.py /tmp/tgt-3 /tmp/tgt-s
+    CARGO_TARGET_DIR=/tmp/tgt-z CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --release --workspace
+    python3 bench/opt_level.py s=/tmp/tgt-s z=/tmp/tgt-z
 
-(`cargo lambda build --release --no-default-features` in each gives the two
+(`cargo lambda build --release --no-default-features` in each gives the
 bootstrap sizes.)"""
 import json
 import os
@@ -24,8 +24,10 @@ import run as bench  # noqa: E402
 
 
 def main():
-    dirs = {"3": sys.argv[1], "s": sys.argv[2]}
-    bench.EMULATOR = os.path.join(dirs["3"], "release/vpcep-emulator")
+    dirs = dict(arg.split("=", 1) for arg in sys.argv[1:])
+    if len(dirs) < 2:
+        sys.exit("usage: opt_level.py LEVEL=TARGET_DIR LEVEL=TARGET_DIR ...")
+    bench.EMULATOR = os.path.join(next(iter(dirs.values())), "release/vpcep-emulator")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "scenario.json")
         with open(path, "w") as f:

@@ -163,7 +163,10 @@ impl Doc {
 
     /// The document as stored.
     pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        // The memory store keeps the bytes: not the doubled buffer they grew in.
+        bytes.shrink_to_fit();
+        bytes
     }
 
     /// Merges `ours` and `theirs`, two edits of `base`.

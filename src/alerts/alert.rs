@@ -33,10 +33,12 @@ pub struct Alert {
     /// Alertmanager's `alertname` for this kind of alert.
     #[serde(skip)]
     pub alertname: &'static str,
-    /// Which facts are Alertmanager labels (the identity), beside
-    /// `alertname`, `severity` and `project_id`.
+    /// The names of its Alertmanager labels (the identity), beside
+    /// `alertname`, `severity` and `project_id`: each the fact of that name,
+    /// or the alert's kind for `resource_type`, `finding` and `refused`
+    /// ([`Alert::label_values`]). Names only: the values are not kept twice.
     #[serde(skip)]
-    pub labels: Vec<(&'static str, String)>,
+    pub labels: Vec<&'static str>,
     /// No longer raised: Alertmanager gets it with `endsAt` now, so it
     /// closes the alert at once; chat, `json` receivers and SMN get it once,
     /// where the firing alert went (see `alerts::repeat`).
@@ -80,7 +82,7 @@ impl Alert {
             reason,
             facts,
             alertname: "VpcepQuotaHigh",
-            labels: vec![("resource_type", entry.kind.clone())],
+            labels: vec!["resource_type"],
             resolved: false,
             lifetime: None,
             lower_level: false,
@@ -154,10 +156,7 @@ impl Alert {
                 ("domain_id", Value::from(domain_id)),
             ]),
             alertname: "VpcepConnectionPending",
-            labels: vec![
-                ("service_id", service_id.to_owned()),
-                ("endpoint_id", endpoint_id.to_owned()),
-            ],            resolved: false,
+            labels: vec!["service_id", "endpoint_id"],            resolved: false,
             lifetime: None,
             lower_level: false,
         }
@@ -174,10 +173,7 @@ impl Alert {
             reason,
             facts: Facts::of([("service_id", Value::from(service_id))]),
             alertname: "VpcepServicePosture",
-            labels: vec![
-                ("service_id", service_id.to_owned()),
-                ("finding", kind.to_owned()),
-            ],
+            labels: vec!["service_id", "finding"],
             resolved: false,
             lifetime: None,
             lower_level: false,
@@ -196,7 +192,7 @@ impl Alert {
             reason,
             facts: Facts::of([("count", Value::from(count))]),
             alertname: "VpcepRunRefused",
-            labels: vec![("refused", kind.to_owned())],
+            labels: vec!["refused"],
             resolved: false,
             lifetime: None,
             lower_level: false,
@@ -234,7 +230,7 @@ impl Alert {
         };
         self.summary = format!("[{name}] {}", self.summary);
         self.facts.insert("target", Value::from(name));
-        self.labels.push(("target", name.to_owned()));
+        self.labels.push("target");
         self
     }
 
@@ -248,6 +244,18 @@ impl Alert {
             (Some(used), Some(quota)) => format!("{used}/{quota}"),
             _ => self.project_id.clone(),
         }
+    }
+
+    /// Its Alertmanager labels beside `alertname`, `severity` and
+    /// `project_id`, with their values (see [`Alert::labels`]).
+    pub fn label_values(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        self.labels.iter().map(|&name| {
+            let value = match name {
+                "resource_type" | "finding" | "refused" => Some(self.kind.clone()),
+                _ => self.fact(name),
+            };
+            (name, value.unwrap_or_default())
+        })
     }
 
     /// A fact as text (numbers as written, strings as they are).

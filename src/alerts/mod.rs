@@ -250,7 +250,9 @@ mod tests {
         assert_eq!(alert.dedup_key, "vpcep-quota/bj-prod/p1/endpoint/critical");
         assert!(alert.summary.starts_with("[bj-prod] "));
         assert_eq!(alert.fact("target").as_deref(), Some("bj-prod"));
-        assert!(alert.labels.contains(&("target", "bj-prod".to_owned())));
+        assert!(alert
+            .label_values()
+            .any(|label| label == ("target", "bj-prod".to_owned())));
         let pending = Alert::pending("p1", "s1", "e1", "d1", "why").in_target("gz");
         assert_eq!(pending.dedup_key, "vpcep-pending/gz/p1/s1/e1");
     }

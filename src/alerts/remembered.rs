@@ -59,9 +59,8 @@ pub fn remember(alert: &Alert) -> Value {
         facts: BTreeMap::from(&alert.facts),
         alertname: alert.alertname.to_owned(),
         labels: alert
-            .labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .label_values()
+            .map(|(k, v)| (k.to_owned(), v))
             .collect(),
     })
     .unwrap_or(Value::Null)
@@ -75,9 +74,9 @@ pub fn resolved(value: &Value) -> Option<Alert> {
     let labels = kept
         .labels
         .iter()
-        .map(|(k, v)| Some((*LABELS.iter().find(|n| *n == k)?, v.clone())))
+        .map(|(k, _)| LABELS.iter().find(|n| *n == k).copied())
         .collect::<Option<Vec<_>>>()?;
-    Some(Alert {
+    let alert = Alert {
         kind: kept.kind,
         level: kept.level,
         project_id: kept.project_id,
@@ -90,7 +89,14 @@ pub fn resolved(value: &Value) -> Option<Alert> {
         resolved: true,
         lifetime: None,
         lower_level: false,
-    })
+    };
+    // The labels' values come from the facts and kind kept: they must be
+    // those the firing alert had, or Alertmanager would not match them.
+    alert
+        .label_values()
+        .map(|(k, v)| (k.to_owned(), v))
+        .eq(kept.labels)
+        .then_some(alert)
 }
 
 #[cfg(test)]
@@ -121,10 +127,15 @@ mod tests {
             let back = resolved(&remember(&alert)).expect(alert.alertname);
             assert!(back.resolved);
             assert_eq!(
-                (back.alertname, &back.labels, back.level, &back.dedup_key),
+                (
+                    back.alertname,
+                    back.label_values().collect::<Vec<_>>(),
+                    back.level,
+                    &back.dedup_key
+                ),
                 (
                     alert.alertname,
-                    &alert.labels,
+                    alert.label_values().collect::<Vec<_>>(),
                     alert.level,
                     &alert.dedup_key
                 )
@@ -132,5 +143,13 @@ mod tests {
             assert!(back.summary.starts_with("Resolved: "));
         }
         assert!(resolved(&serde_json::json!({"type": "x"})).is_none());
+    }
+
+    #[test]
+    fn a_kept_alert_whose_labels_disagree_with_its_facts_is_not_resolved() {
+        let mut kept = remember(&Alert::pending("p", "s", "e", "d", "why"));
+        assert!(resolved(&kept).is_some());
+        kept["labels"][1][1] = Value::from("another-endpoint");
+        assert!(resolved(&kept).is_none());
     }
 }

@@ -190,8 +190,8 @@ pub(super) async fn send(sinks: &Sinks, requests: Vec<Request>, dry_run: bool) -
         warn!(alert_level = alert.level.name(), kind = %alert.kind, on = %alert.subject(), %reason, "alert");
     }
     if dry_run {
-        for (o, s) in out.iter_mut().zip(&sorted) {
-            o.alerts = entries(&s.firing, |_| vec!["log".to_owned()]);
+        for (o, s) in out.iter_mut().zip(sorted) {
+            o.alerts = entries(s.firing, |_| vec!["log".to_owned()]);
         }
         return out;
     }
@@ -208,8 +208,8 @@ pub(super) async fn send(sinks: &Sinks, requests: Vec<Request>, dry_run: bool) -
             out[first].errors.push(error.clone());
         }
     }
-    for (i, (o, s)) in out.iter_mut().zip(&sorted).enumerate() {
-        o.alerts = entries(&s.firing, |k| {
+    for (i, (o, s)) in out.iter_mut().zip(sorted).enumerate() {
+        o.alerts = entries(s.firing, |k| {
             let mut reached = vec!["log".to_owned()];
             if webhook.took_alert(i, k) {
                 reached.push("webhook".to_owned());
@@ -312,15 +312,16 @@ async fn to_smn(sinks: &Sinks, sorted: &[Sorted]) -> Sent {
     }
 }
 
-/// The report's entries of the firing alerts, each with the sinks it reached.
-fn entries(firing: &[Alert], sinks: impl Fn(usize) -> Vec<String>) -> Vec<AlertEntry> {
+/// The report's entries of the firing alerts, each with the sinks it
+/// reached; each alert gives its kind and key up as its entry is made.
+fn entries(firing: Vec<Alert>, sinks: impl Fn(usize) -> Vec<String>) -> Vec<AlertEntry> {
     firing
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, a)| AlertEntry {
-            kind: a.kind.clone(),
+            kind: a.kind,
             level: a.level,
-            dedup_key: a.dedup_key.clone(),
+            dedup_key: a.dedup_key,
             sinks: sinks(i),
             target: None,
         })

@@ -30,8 +30,8 @@ pub fn alertmanager(alerts: &[impl Borrow<Alert>], cx: &Context) -> Value {
                 labels.insert("alertname".into(), json!(a.alertname));
                 labels.insert("severity".into(), json!(a.level.name()));
                 labels.insert("project_id".into(), json!(a.project_id));
-                for (name, value) in &a.labels {
-                    labels.insert((*name).into(), json!(value));
+                for (name, value) in a.label_values() {
+                    labels.insert(name.into(), json!(value));
                 }
                 let mut annotations = serde_json::Map::new();
                 annotations.insert("summary".into(), json!(a.summary));

@@ -110,8 +110,9 @@ async fn carry_out(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
             Decision::Accept(reason) => (ConnectionAction::Receive, reason),
             Decision::Reject(reason) => (ConnectionAction::Reject, reason),
         };
-        // A description that was someone else's when read is not even tried.
-        let ours = marks::is_ours(p.description.as_deref());
+        // A mark is made only with audit marks on, and a description that
+        // was someone else's when read is not even tried.
+        let ours = ctx.settings.audit_description && marks::is_ours(p.description.as_deref());
         let entry = ConnectionEntry {
             service_id: service.clone(),
             endpoint_id: p.endpoint_id,

@@ -92,11 +92,7 @@ async fn carry_out(ctx: &Ctx, planned: Vec<Planned>, part: &mut Part) {
         let (action, reason) = match p.decision {
             Decision::Leave(reason) => {
                 if p.announce {
-                    part.announce.push((
-                        p.endpoint_id.clone(),
-                        p.domain_id.clone(),
-                        reason.clone(),
-                    ));
+                    part.announce.push(part.report.left_pending.len());
                 }
                 part.report.left_pending.push(PendingEntry {
                     service_id: service.clone(),

@@ -26,7 +26,7 @@ use super::caps::Cap;
 use super::{Ctx, DEADLINE_REASON};
 use crate::config::Reconcile;
 use crate::events::Notice;
-use crate::report::{Report, RevokedEntry};
+use crate::report::{PendingEntry, Report, RevokedEntry};
 use crate::vpcep::{ApiError, Connection};
 pub use notices::Notices;
 pub use plan::{plan, Candidate, Decision, Plan, Planned, Rules, PENDING};
@@ -118,8 +118,9 @@ pub async fn run_all(ctx: &Ctx, notices: Vec<Notice>) -> Vec<Report> {
 pub struct Part {
     pub report: Report,
     pub service_id: String,
-    /// Connections left pending that are to be announced: (endpoint, account, reason).
-    pub announce: Vec<(String, String, String)>,
+    /// Connections left pending that are to be announced: their places in
+    /// `report.left_pending`, which holds their endpoint, account and reason.
+    pub announce: Vec<usize>,
     /// Audit marks to write: (endpoint, description).
     pub marks: Vec<(String, String)>,
     /// Accepted connections of accounts no longer allowed.
@@ -141,6 +142,13 @@ impl Part {
             read_failed: None,
             pending: Vec::new(),
         }
+    }
+
+    /// The connections to be announced, as left pending.
+    pub fn announced(&self) -> impl Iterator<Item = &PendingEntry> {
+        self.announce
+            .iter()
+            .filter_map(|&i| self.report.left_pending.get(i))
     }
 
     /// Records a failed read: an error of this part, and a run that revokes nothing.

@@ -73,9 +73,13 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
     let wanted: Vec<(&str, &str, &str)> = parts
         .iter()
         .flat_map(|p| {
-            p.announce
-                .iter()
-                .map(|(e, d, _)| (p.service_id.as_str(), e.as_str(), d.as_str()))
+            p.announced().map(|e| {
+                (
+                    p.service_id.as_str(),
+                    e.endpoint_id.as_str(),
+                    e.domain_id.as_str(),
+                )
+            })
         })
         .collect();
     let claimed: Vec<bool> = ctx
@@ -119,13 +123,13 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
     let mut alerts = extra;
     alerts.reserve_exact(parts.iter().map(|p| p.announce.len()).sum());
     for part in parts.iter() {
-        for (endpoint, domain, reason) in &part.announce {
+        for left in part.announced() {
             alerts.push(Alert::pending(
                 &project,
                 &part.service_id,
-                endpoint,
-                domain,
-                reason,
+                &left.endpoint_id,
+                &left.domain_id,
+                &left.reason,
             ));
         }
     }
@@ -143,23 +147,18 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
         ctx.sinks.deliver("approve", alerts, ctx.dry_run()).await
     };
     let all_reached = delivered.reached;
-    let announced: Vec<String> = parts
-        .iter()
-        .flat_map(|p| {
-            p.announce
-                .iter()
-                .map(|(e, _, _)| connection_key(&p.service_id, e))
-        })
-        .collect();
     ctx.state
         .update(|doc| {
-            for key in &announced {
-                if all_reached {
-                    if let Some(a) = doc.announced.get_mut(key) {
-                        a.claimed = false;
+            for p in parts.iter() {
+                for left in p.announced() {
+                    let key = connection_key(&p.service_id, &left.endpoint_id);
+                    if all_reached {
+                        if let Some(a) = doc.announced.get_mut(&key) {
+                            a.claimed = false;
+                        }
+                    } else {
+                        doc.announced.remove(&key);
                     }
-                } else {
-                    doc.announced.remove(key);
                 }
             }
         })
@@ -180,10 +179,15 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
         return;
     }
     for part in parts.iter_mut() {
-        for (endpoint, _, reason) in std::mem::take(&mut part.announce) {
-            part.marks
-                .push((endpoint, marks::mark("announced", now, &reason)));
-        }
+        let marks: Vec<(String, String)> = part
+            .announced()
+            .map(|left| {
+                let mark = marks::mark("announced", now, &left.reason);
+                (left.endpoint_id.clone(), mark)
+            })
+            .collect();
+        part.announce.clear();
+        part.marks.extend(marks);
     }
 }
 

@@ -7,10 +7,23 @@ use std::process::ExitCode;
 use clap::Parser;
 use vpcep_warden::config::{HostDefaults, Settings};
 use vpcep_warden::jobs::Ctx;
-use vpcep_warden::runtime::{cli, functiongraph, lambda, EXIT_BAD_INPUT};
+use vpcep_warden::runtime::{arena, cli, functiongraph, lambda, EXIT_BAD_INPUT};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    arena::one_arena();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return serve_lambda().await;
     }

@@ -4,6 +4,7 @@
 //! answer with [`answer`] (or, for `serve`, as a plain HTTP response with the
 //! same statuses).
 
+pub mod arena;
 pub mod cli;
 #[cfg(feature = "emulator")]
 pub mod demo;

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+pub use super::announced::Announced;
+
 /// The document format this build writes and reads.
 pub const FORMAT: u32 = 1;
 
@@ -28,7 +30,7 @@ pub struct Doc {
     #[serde(default)]
     pub sent: BTreeMap<String, BTreeMap<String, Sent>>,
     /// Waiting connections announced, by `{service_id}/{endpoint_id}`.
-    #[serde(default)]
+    #[serde(default, with = "super::announced::by_key")]
     pub announced: BTreeMap<String, Announced>,
     /// Accepted connections of accounts no longer allowed: when each was
     /// first found so, by `{service_id}/{endpoint_id}`.
@@ -59,19 +61,6 @@ pub struct Sent {
 
 /// How long an unconfirmed claim stops other runs from sending the same alert.
 pub const CLAIM_HOLDS: time::Duration = time::Duration::minutes(10);
-
-/// A waiting connection announced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Announced {
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub service_id: String,
-    pub endpoint_id: String,
-    pub domain_id: String,
-    /// As [`Sent::claimed`].
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub claimed: bool,
-}
 
 /// The last run's summary ([`crate::report::Report::summary`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -313,8 +302,6 @@ mod tests {
     fn announced(at: OffsetDateTime) -> Announced {
         Announced {
             at,
-            service_id: "s".into(),
-            endpoint_id: "e".into(),
             domain_id: "d".into(),
             claimed: false,
         }

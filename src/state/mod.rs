@@ -13,6 +13,7 @@
 //! settings, `targets/{name}.json` for each of `WARDEN_TARGETS`, under the
 //! directory or key prefix of `WARDEN_STATE`.
 
+mod announced;
 mod backend;
 mod check;
 mod doc;
@@ -23,9 +24,10 @@ mod s3;
 
 use std::sync::Arc;
 
+pub use announced::Announced;
 pub use backend::{Backend, Expected, Put, StoreError, Stored, Version, MAX_DOC_BYTES};
 pub use check::{check, DocumentCheck, StateCheck};
-pub use doc::{connection_key, Announced, Doc, LastRun, Sent, CLAIM_HOLDS, FORMAT};
+pub use doc::{connection_key, Doc, LastRun, Sent, CLAIM_HOLDS, FORMAT};
 pub use run::{Run, MAX_TRIES};
 
 use crate::config::{Credentials, S3Credentials, Settings, StateLocation};

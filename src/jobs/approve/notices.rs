@@ -101,8 +101,6 @@ pub async fn announce(ctx: &Ctx, parts: &mut [Part], extra: Vec<Alert>, settled:
                             key,
                             Announced {
                                 at: now,
-                                service_id: (*service).to_owned(),
-                                endpoint_id: (*endpoint).to_owned(),
                                 domain_id: (*domain).to_owned(),
                                 claimed: true,
                             },
@@ -203,8 +201,6 @@ async fn adopt(ctx: &Ctx, parts: &[Part], now: OffsetDateTime) {
                     let key = connection_key(&left.service_id, &left.endpoint_id);
                     doc.announced.entry(key).or_insert_with(|| Announced {
                         at: now,
-                        service_id: left.service_id.clone(),
-                        endpoint_id: left.endpoint_id.clone(),
                         domain_id: left.domain_id.clone(),
                         claimed: false,
                     });
@@ -226,7 +222,7 @@ async fn no_longer_waiting(ctx: &Ctx, parts: &[Part]) -> Vec<Alert> {
         })
         .collect();
     let project = ctx.client.project_id().to_owned();
-    let gone: Vec<Announced> = ctx
+    let gone: Vec<(String, Announced)> = ctx
         .state
         .update(|doc| {
             let gone: Vec<String> = doc
@@ -238,23 +234,24 @@ async fn no_longer_waiting(ctx: &Ctx, parts: &[Part]) -> Vec<Alert> {
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
-            gone.iter()
-                .filter_map(|k| doc.announced.remove(k))
+            gone.into_iter()
+                .filter_map(|k| doc.announced.remove(&k).map(|a| (k, a)))
                 .collect()
         })
         .await;
     gone.into_iter()
-        .map(|a| {
+        .map(|(key, a)| {
+            let (service_id, endpoint_id) = key.split_once('/').unwrap_or((&key, ""));
             let mut alert = Alert::pending(
                 &project,
-                &a.service_id,
-                &a.endpoint_id,
+                service_id,
+                endpoint_id,
                 &a.domain_id,
                 "no longer pending: accepted, rejected or deleted",
             );
             alert.summary = format!(
-                "VPCEP connection no longer waiting: endpoint {} of account {} on service {} in project {project}",
-                a.endpoint_id, a.domain_id, a.service_id
+                "VPCEP connection no longer waiting: endpoint {endpoint_id} of account {} on service {service_id} in project {project}",
+                a.domain_id
             );
             alert.resolved = true;
             alert

@@ -20,7 +20,7 @@
 # The binary is glibc linked statically (as deploy/functiongraph/package.sh
 # builds it), so the final image needs no libc: distroless/static holds only
 # CA certificates, /etc/passwd and tzdata. Built without the `emulator`
-# feature: the `demo` command does not ship.
+# feature (the `demo` command does not ship), with `serve`.
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
@@ -30,7 +30,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     set -eu; \
     target="$(rustc -vV | sed -n 's/^host: //p')"; \
     RUSTFLAGS='-C target-feature=+crt-static' \
-        cargo build --release --locked --no-default-features --target "$target" --bin vpcep-warden; \
+        cargo build --release --locked --no-default-features --features serve --target "$target" --bin vpcep-warden; \
     cp "target/$target/release/vpcep-warden" /vpcep-warden; \
     mkdir -p /state; \
     ldd /vpcep-warden 2>&1 | grep -Eq 'not a dynamic executable|statically linked'; \

@@ -4,8 +4,9 @@
 #
 # Static glibc (`+crt-static`) rather than musl: the build machine has only the
 # x86_64-unknown-linux-gnu target. `--target` keeps RUSTFLAGS off build scripts
-# and proc macros, which cannot be static. `--no-default-features` leaves out
-# the embedded emulator (the `demo` command), which a deployment does not need.
+# and proc macros, which cannot be static. `--no-default-features --features
+# serve` leaves out the embedded emulator (the `demo` command), which a
+# deployment does not need, and keeps `serve` for HTTP functions.
 #
 # Usage: deploy/functiongraph/package.sh   (from anywhere in the repository)
 set -euo pipefail
@@ -17,7 +18,7 @@ out=target/functiongraph
 zipfile="$out/vpcep-warden.zip"
 
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
-    cargo build --release --locked --no-default-features --target "$target" --bin vpcep-warden
+    cargo build --release --locked --no-default-features --features serve --target "$target" --bin vpcep-warden
 
 # Static means no program interpreter and no needed libraries; `file` says
 # "statically linked" or "static-pie linked", `ldd` "not a dynamic

@@ -50,24 +50,25 @@ pub enum Command {
     Demo,
     /// Send one sample alert through every configured sink and say which took it.
     AlertTest,
-    /// Serve HTTP: POST / and /webhook run events, GET /healthz and /metrics.
+    /// Serve HTTP: POST / and /webhook run events, GET /healthz and /metrics
+    /// (not in the Lambda bootstrap, built without the `serve` feature).
     Serve {
         /// The address to listen on (port 0: any free port, printed on stderr).
-        #[arg(long, default_value = super::serve::DEFAULT_LISTEN)]
+        #[arg(long, default_value = DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
         /// Also run a tick this often, e.g. 30s, 5m, 1h (up to 10% jitter; never two at once).
-        #[arg(long, value_parser = super::serve::parse_period)]
+        #[arg(long, value_parser = super::parse_period)]
         every: Option<std::time::Duration>,
         /// Connections open at once, at most (more wait until one closes).
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
         max_connections: u16,
         /// The time a client has to send a request's headers (also the idle
         /// time of a kept-alive connection), and again its body.
-        #[arg(long, default_value = "10s", value_parser = super::serve::parse_period)]
+        #[arg(long, default_value = "10s", value_parser = super::parse_period)]
         read_timeout: std::time::Duration,
         /// At shutdown, how long open connections may take to finish (the
         /// running tick and runs always finish).
-        #[arg(long, default_value = "10s", value_parser = super::serve::parse_period)]
+        #[arg(long, default_value = "10s", value_parser = super::parse_period)]
         shutdown_grace: std::time::Duration,
     },
 }
@@ -97,6 +98,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(ctx) => alert_test(&ctx).await,
             Err(code) => code,
         },
+        #[cfg(feature = "serve")]
         Command::Serve {
             listen,
             every,
@@ -119,8 +121,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
+        #[cfg(not(feature = "serve"))]
+        Command::Serve { .. } => {
+            eprintln!(
+                "error: this build has no HTTP server (the Lambda bootstrap leaves it out); use the container image or the FunctionGraph package, or rebuild with the default `serve` feature"
+            );
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
+
+/// The address `serve` listens on unless `--listen` says otherwise: what
+/// FunctionGraph HTTP functions and containers expect.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8000";
 
 /// Sends one sample alert through every sink; prints the sinks configured,
 /// those that took it and the failures (exit 1 when any failed).
@@ -189,6 +202,7 @@ fn load_with(dry_run: bool, host: &crate::config::HostDefaults) -> Result<Settin
 /// (`RUNTIME_PROJECT_ID` set) no credentials need be configured: each
 /// request brings its agency's (the "include keys" headers), and the
 /// project defaults to the function's.
+#[cfg(feature = "serve")]
 fn load_for_serve(dry_run: bool) -> Result<Settings, ExitCode> {
     let project = std::env::var("RUNTIME_PROJECT_ID")
         .ok()

@@ -10,7 +10,11 @@ pub mod cli;
 pub mod demo;
 pub mod functiongraph;
 pub mod lambda;
+mod period;
+#[cfg(feature = "serve")]
 pub mod serve;
+
+pub use period::parse_period;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;

@@ -42,11 +42,6 @@ use metrics::Metrics;
 use ticks::Ticks;
 
 pub use listen::Limits;
-pub use schedule::parse_period;
-
-/// The address `serve` listens on unless `--listen` says otherwise: what
-/// FunctionGraph HTTP functions and containers expect.
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:8000";
 
 /// How the server runs.
 #[derive(Debug, Clone)]

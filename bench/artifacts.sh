@@ -2,7 +2,7 @@
 # Artifact sizes: the local release binary (with the embedded emulator, for
 # `demo`), the Lambda build as `sam build` makes it (`cargo lambda build
 # --release` with template.yaml's CargoLambdaFlags, `--no-default-features`:
-# no emulator), and the FunctionGraph package. Writes the "Artifacts" section
+# no emulator, no `serve`), and the FunctionGraph package. Writes the "Artifacts" section
 # of BENCHMARKS.md (the last one).
 #
 #   bash bench/artifacts.sh
@@ -27,8 +27,8 @@ Made by \`bash bench/artifacts.sh\`: stripped release builds.
 | artifact | size MB | embedded emulator (\`demo\` runs) |
 |---|---|---|
 | local release binary, \`cargo build --release\` | $(mb $local_bin) | $(has_emulator $local_bin) |
-| Lambda \`bootstrap\`, \`cargo lambda build --release --no-default-features\` (what \`sam build\` ships) | $(mb $lambda_bin) | $(has_emulator $lambda_bin) |
-| FunctionGraph package, \`deploy/functiongraph/package.sh\` (zip) | $(mb $fg_zip) | no |
+| Lambda \`bootstrap\`, \`cargo lambda build --release --no-default-features\` (what \`sam build\` ships; no \`serve\`) | $(mb $lambda_bin) | $(has_emulator $lambda_bin) |
+| FunctionGraph package, \`deploy/functiongraph/package.sh\` (zip; with \`serve\`) | $(mb $fg_zip) | no |
 MD
 )
 python3 - "$section" <<'PY'

@@ -156,7 +156,8 @@ impl Alert {
                 ("domain_id", Value::from(domain_id)),
             ]),
             alertname: "VpcepConnectionPending",
-            labels: vec!["service_id", "endpoint_id"],            resolved: false,
+            labels: vec!["service_id", "endpoint_id"],
+            resolved: false,
             lifetime: None,
             lower_level: false,
         }
